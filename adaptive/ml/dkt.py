@@ -1,0 +1,308 @@
+"""Deep knowledge tracing (Piech et al. 2015) as a backend-neutral Keras 3 model.
+
+Graph (layer names are stable; inference and the NumPy step look them up)::
+
+    interactions (B, T, K) --\\
+    responses (B, T) ---------> interaction_embedding -> input_dropout -> recurrent (GRU|LSTM)
+                                  -> output_dropout -> skill_logits (B, T, n_skills)
+    target_skills (B, T, K) --\\
+    target_problems (B, T) ---> target_readout (mean logit of the next attempt's skills
+                                  + the next problem's bias) -> probability (B, T)
+
+Only ``keras.ops`` is used inside the layers, so the model also runs under ``KERAS_BACKEND=jax``.
+The GRU keeps its default activations (tanh / sigmoid, ``reset_after=True``) and no recurrent
+dropout, which is what lets TensorFlow pick the cuDNN kernel on a GPU; dropout is applied by
+separate layers before and after it for the same reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import keras
+from keras import ops
+
+_PACKAGE = "pathwise"
+
+
+@dataclass(frozen=True)
+class DKTConfig:
+    """Architecture hyperparameters of :func:`dkt_build`."""
+
+    n_skills: int
+    n_problems: int = 0
+    embedding_dim: int = 64
+    hidden_units: int = 128
+    cell: str = "gru"
+    dropout: float = 0.2
+    l2: float = 1e-6
+    mixed_precision: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the hyperparameters as a JSON-ready dict."""
+        return asdict(self)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class InteractionEmbedding(keras.layers.Layer):
+    """Sum of the embeddings of one attempt's interaction codes (+ its problem response).
+
+    Input: ``interactions`` ``(B, T, K)`` or ``[interactions, responses (B, T)]``. A multi-skill
+    attempt is one step whose skills' embeddings are summed; code 0 is padding and contributes
+    nothing. The output mask marks steps with at least one non-zero interaction code, so an
+    unknown problem (response 0) never masks a real attempt.
+    """
+
+    def __init__(
+        self, n_skills: int, output_dim: int, n_problems: int = 0, l2: float = 0.0, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.n_skills = n_skills
+        self.output_dim = output_dim
+        self.n_problems = n_problems
+        self.l2 = l2
+        self.supports_masking = True
+
+    def build(self, input_shape: Any) -> None:
+        regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
+        self.skill_embeddings = self.add_weight(
+            name="skill_embeddings",
+            shape=(2 * self.n_skills + 1, self.output_dim),
+            initializer="glorot_uniform",
+            regularizer=regularizer,
+        )
+        if self.n_problems:
+            self.response_embeddings = self.add_weight(
+                name="response_embeddings",
+                shape=(2 * self.n_problems + 1, self.output_dim),
+                initializer=keras.initializers.RandomNormal(stddev=0.01),
+                regularizer=regularizer,
+            )
+
+    def _split(self, inputs: Any) -> tuple[Any, Any]:
+        if isinstance(inputs, list | tuple):
+            return inputs[0], (inputs[1] if len(inputs) > 1 else None)
+        return inputs, None
+
+    def call(self, inputs: Any) -> Any:
+        interactions, responses = self._split(inputs)
+        codes = ops.cast(interactions, "int32")
+        vectors = ops.take(ops.cast(self.skill_embeddings, self.compute_dtype), codes, axis=0)
+        valid = ops.cast(ops.greater(codes, 0), self.compute_dtype)
+        summed = ops.sum(vectors * ops.expand_dims(valid, -1), axis=2)
+        if self.n_problems and responses is not None:
+            response_codes = ops.cast(responses, "int32")
+            response_vectors = ops.take(
+                ops.cast(self.response_embeddings, self.compute_dtype), response_codes, axis=0
+            )
+            known = ops.cast(ops.greater(response_codes, 0), self.compute_dtype)
+            summed = summed + response_vectors * ops.expand_dims(known, -1)
+        return summed
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        interactions, _ = self._split(inputs)
+        return ops.any(ops.greater(interactions, 0), axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        shape = input_shape[0] if isinstance(input_shape, list) else input_shape
+        return (*tuple(shape[:2]), self.output_dim)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "n_skills": self.n_skills,
+                "output_dim": self.output_dim,
+                "n_problems": self.n_problems,
+                "l2": self.l2,
+            }
+        )
+        return config
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class TargetReadout(keras.layers.Layer):
+    """Logit of the next attempt: mean of its skills' logits plus its problem's bias.
+
+    Inputs: ``[skill_logits (B, T, S), target_skills (B, T, K)]`` and optionally
+    ``target_problems (B, T)``. Target skill ids are 1-based with 0 as padding; steps without a
+    target get logit 0 (their label is padding and the loss ignores them).
+    """
+
+    def __init__(self, n_problems: int = 0, l2: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.n_problems = n_problems
+        self.l2 = l2
+
+    def build(self, input_shape: Any) -> None:
+        if self.n_problems:
+            self.problem_bias = self.add_weight(
+                name="problem_bias",
+                shape=(self.n_problems + 1,),
+                initializer="zeros",
+                regularizer=keras.regularizers.L2(self.l2) if self.l2 else None,
+            )
+
+    def call(self, inputs: Any) -> Any:
+        logits, target_skills = inputs[0], inputs[1]
+        logits = ops.cast(logits, "float32")
+        # Column 0 stands for padding so that 1-based ids index the right skill.
+        padded = ops.pad(logits, [[0, 0], [0, 0], [1, 0]])
+        targets = ops.cast(target_skills, "int32")
+        gathered = ops.take_along_axis(padded, targets, axis=-1)
+        valid = ops.cast(ops.greater(targets, 0), "float32")
+        count = ops.maximum(ops.sum(valid, axis=-1), 1.0)
+        mean = ops.sum(gathered * valid, axis=-1) / count
+        if self.n_problems and len(inputs) > 2:
+            problems = ops.cast(inputs[2], "int32")
+            known = ops.cast(ops.greater(problems, 0), "float32")
+            mean = mean + ops.take(self.problem_bias, problems, axis=0) * known
+        return mean
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return tuple(input_shape[0][:2])
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"n_problems": self.n_problems, "l2": self.l2})
+        return config
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class MaskedBinaryCrossentropy(keras.losses.Loss):
+    """Binary cross-entropy averaged over positions whose label is not padding (``-1``).
+
+    ``positive_weight`` / ``negative_weight`` are optional class weights.
+    """
+
+    def __init__(
+        self,
+        positive_weight: float = 1.0,
+        negative_weight: float = 1.0,
+        name: str = "masked_binary_crossentropy",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.positive_weight = positive_weight
+        self.negative_weight = negative_weight
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        y_true = ops.cast(y_true, "float32")
+        y_pred = ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0 - 1e-7)
+        mask = ops.cast(ops.greater_equal(y_true, 0.0), "float32")
+        labels = ops.maximum(y_true, 0.0)
+        weights = mask * (labels * self.positive_weight + (1.0 - labels) * self.negative_weight)
+        losses = -(labels * ops.log(y_pred) + (1.0 - labels) * ops.log(1.0 - y_pred))
+        return ops.sum(losses * weights) / ops.maximum(ops.sum(mask), 1.0)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {"positive_weight": self.positive_weight, "negative_weight": self.negative_weight}
+        )
+        return config
+
+
+def dkt_build(config: DKTConfig) -> keras.Model:
+    """Build (not compile) the DKT model described in the module docstring."""
+    if config.cell not in ("gru", "lstm"):
+        raise ValueError(f"cell must be 'gru' or 'lstm', not {config.cell!r}")
+    previous_policy = keras.config.dtype_policy()
+    if config.mixed_precision:
+        keras.config.set_dtype_policy("mixed_float16")
+    try:
+        regularizer = keras.regularizers.L2(config.l2) if config.l2 else None
+        interactions = keras.Input((None, None), dtype="int32", name="interactions")
+        target_skills = keras.Input((None, None), dtype="int32", name="target_skills")
+        inputs = {"interactions": interactions, "target_skills": target_skills}
+        embedding_inputs: list = [interactions]
+        if config.n_problems:
+            responses = keras.Input((None,), dtype="int32", name="responses")
+            target_problems = keras.Input((None,), dtype="int32", name="target_problems")
+            inputs.update({"responses": responses, "target_problems": target_problems})
+            embedding_inputs.append(responses)
+        embedded = InteractionEmbedding(
+            config.n_skills,
+            config.embedding_dim,
+            n_problems=config.n_problems,
+            l2=config.l2,
+            name="interaction_embedding",
+        )(embedding_inputs)
+        embedded = keras.layers.Dropout(config.dropout, name="input_dropout")(embedded)
+        recurrent_class = keras.layers.GRU if config.cell == "gru" else keras.layers.LSTM
+        sequence, *_states = recurrent_class(
+            config.hidden_units,
+            return_sequences=True,
+            return_state=True,
+            kernel_regularizer=regularizer,
+            recurrent_regularizer=regularizer,
+            name="recurrent",
+        )(embedded)
+        hidden = keras.layers.Dropout(config.dropout, name="output_dropout")(sequence)
+        logits = keras.layers.Dense(
+            config.n_skills, kernel_regularizer=regularizer, dtype="float32", name="skill_logits"
+        )(hidden)
+        readout_inputs = [logits, target_skills]
+        if config.n_problems:
+            readout_inputs.append(inputs["target_problems"])
+        readout = TargetReadout(config.n_problems, l2=config.l2, name="target_readout")(
+            readout_inputs
+        )
+        probability = keras.layers.Activation("sigmoid", dtype="float32", name="probability")(
+            readout
+        )
+        return keras.Model(inputs=inputs, outputs=probability, name=f"dkt_{config.cell}")
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+
+def dkt_compile(
+    model: keras.Model,
+    *,
+    learning_rate: float = 1e-3,
+    clipnorm: float = 1.0,
+    positive_weight: float = 1.0,
+    negative_weight: float = 1.0,
+) -> keras.Model:
+    """Compile with Adam, gradient clipping by norm and the masked (optionally weighted) BCE."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
+        loss=MaskedBinaryCrossentropy(
+            positive_weight=positive_weight, negative_weight=negative_weight
+        ),
+    )
+    return model
+
+
+def dkt_config_from_model(model: keras.Model) -> DKTConfig:
+    """Recover the :class:`DKTConfig` of a built (or loaded) DKT model from its layers."""
+    embedding = model.get_layer("interaction_embedding")
+    recurrent = model.get_layer("recurrent")
+    return DKTConfig(
+        n_skills=embedding.n_skills,
+        n_problems=embedding.n_problems,
+        embedding_dim=embedding.output_dim,
+        hidden_units=recurrent.units,
+        cell="lstm" if isinstance(recurrent, keras.layers.LSTM) else "gru",
+        dropout=float(model.get_layer("input_dropout").rate),
+        l2=float(embedding.l2),
+        mixed_precision=model.get_layer("recurrent").dtype_policy.name == "mixed_float16",
+    )
+
+
+def dkt_state_model(model: keras.Model) -> keras.Model:
+    """Sub-model from the history inputs to per-step skill logits and the final recurrent state.
+
+    Outputs ``[skill_logits (B, T, S), h (B, H)]`` for a GRU and ``[..., h, c]`` for an LSTM;
+    thanks to masking the final state is the state after each row's last real attempt.
+    """
+    inputs = {"interactions": model.input["interactions"]}
+    if "responses" in model.input:
+        inputs["responses"] = model.input["responses"]
+    _sequence, *states = model.get_layer("recurrent").output
+    logits = model.get_layer("skill_logits").output
+    return keras.Model(inputs=inputs, outputs=[logits, *states], name="dkt_state")

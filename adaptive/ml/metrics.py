@@ -1,0 +1,130 @@
+"""Evaluation metrics for next-attempt correctness predictions, in plain NumPy.
+
+All functions take ``y_true`` (0/1) and ``y_pred`` (probabilities) as 1-D arrays of equal length.
+Padding must be removed first (:func:`flatten_targets` does that for window-shaped arrays).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_EPSILON = 1e-7
+
+
+def flatten_targets(labels: np.ndarray, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the positions whose label is not padding (``-1``) and flatten both arrays."""
+    labels = np.asarray(labels)
+    mask = labels >= 0
+    return labels[mask].astype(np.float64), np.asarray(predictions)[mask].astype(np.float64)
+
+
+def auc(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney U, ties count one half); NaN with one class only."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    positives = float(y_true.sum())
+    negatives = float(len(y_true) - positives)
+    if positives == 0 or negatives == 0:
+        return float("nan")
+    order = np.argsort(y_pred, kind="mergesort")
+    sorted_pred = y_pred[order]
+    # Average ranks over ties so that equal scores contribute one half.
+    _, first, counts = np.unique(sorted_pred, return_index=True, return_counts=True)
+    average_rank = first + (counts + 1) / 2.0
+    ranks = np.empty(len(y_pred), dtype=np.float64)
+    ranks[order] = np.repeat(average_rank, counts)
+    rank_sum = float(ranks[y_true == 1].sum())
+    return (rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives)
+
+
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray, threshold: float = 0.5) -> float:
+    """Share of predictions on the right side of ``threshold`` (``>= threshold`` means 1)."""
+    predicted = np.asarray(y_pred) >= threshold
+    return float(np.mean(predicted == (np.asarray(y_true) == 1)))
+
+
+def precision(y_true: np.ndarray, y_pred: np.ndarray, threshold: float = 0.5) -> float:
+    """True positives over predicted positives; NaN when nothing is predicted positive."""
+    predicted = np.asarray(y_pred) >= threshold
+    if not predicted.any():
+        return float("nan")
+    return float(np.mean(np.asarray(y_true)[predicted] == 1))
+
+
+def recall(y_true: np.ndarray, y_pred: np.ndarray, threshold: float = 0.5) -> float:
+    """True positives over actual positives; NaN when there are no positives."""
+    actual = np.asarray(y_true) == 1
+    if not actual.any():
+        return float("nan")
+    return float(np.mean(np.asarray(y_pred)[actual] >= threshold))
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Root mean squared error between labels and probabilities."""
+    diff = np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
+    return float(np.sqrt(np.mean(diff**2)))
+
+
+def bce(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean binary cross-entropy in nats, with probabilities clipped to [1e-7, 1 - 1e-7]."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    p = np.clip(np.asarray(y_pred, dtype=np.float64), _EPSILON, 1 - _EPSILON)
+    return float(-np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p)))
+
+
+def expected_calibration_error(y_true: np.ndarray, y_pred: np.ndarray, bins: int = 10) -> float:
+    """ECE over ``bins`` equal-width bins: sum of |accuracy - confidence| weighted by bin size."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    # The top edge belongs to the last bin, so p = 1.0 is not lost.
+    index = np.minimum((y_pred * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in np.unique(index):
+        in_bin = index == b
+        total += in_bin.mean() * abs(y_true[in_bin].mean() - y_pred[in_bin].mean())
+    return float(total)
+
+
+def per_skill_auc(y_true: np.ndarray, y_pred: np.ndarray, skills: np.ndarray) -> dict[int, float]:
+    """AUC for each skill id that has both classes among its targets."""
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    skills = np.asarray(skills)
+    result: dict[int, float] = {}
+    for skill in np.unique(skills):
+        chosen = skills == skill
+        value = auc(y_true[chosen], y_pred[chosen])
+        if not np.isnan(value):
+            result[int(skill)] = value
+    return result
+
+
+def metrics_summary(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """All scalar metrics in one dict: auc, acc, precision, recall, rmse, bce, ece, n, finite."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    finite = bool(np.isfinite(y_pred).all())
+    if not finite or len(y_true) == 0:
+        nan = float("nan")
+        return {
+            "auc": nan,
+            "acc": nan,
+            "precision": nan,
+            "recall": nan,
+            "rmse": nan,
+            "bce": nan,
+            "ece": nan,
+            "n": float(len(y_true)),
+            "finite": float(finite),
+        }
+    return {
+        "auc": auc(y_true, y_pred),
+        "acc": accuracy(y_true, y_pred),
+        "precision": precision(y_true, y_pred),
+        "recall": recall(y_true, y_pred),
+        "rmse": rmse(y_true, y_pred),
+        "bce": bce(y_true, y_pred),
+        "ece": expected_calibration_error(y_true, y_pred),
+        "n": float(len(y_true)),
+        "finite": 1.0,
+    }

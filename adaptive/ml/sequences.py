@@ -1,0 +1,412 @@
+"""From attempt rows to learner sequences, learner-level splits and padded training windows.
+
+The pipeline is::
+
+    rows (learner, time, skills, correct[, problem])
+        -> sequences_build()   one ordered sequence per learner, invalid rows dropped and counted
+        -> learners_split() / learners_kfold() / sequences_subset()   split by learner, seeded
+        -> windows_build()     post-padded windows of 200 steps for the recurrent model
+
+Encoding (``ENCODING_VERSION``):
+
+* Skill ids are positions in a skill vocabulary, ``0 .. n_skills - 1``, at the API boundary.
+  Inside windows they are stored 1-based (``skill + 1``) so that 0 can mean padding.
+* An interaction is ``skill_id + n_skills * correct`` over 1-based skill ids, so it lies in
+  ``1 .. 2 * n_skills`` and 0 is padding (``Embedding(mask_zero=True)`` semantics).
+* An attempt on an exercise with several skills is ONE step: its skills occupy the last axis of
+  the ``interactions`` array (``(windows, steps, max_skills)``), padded with 0, and the model sums
+  their embeddings. A multi-skill attempt is never split into several steps, so it is never
+  predicted from a copy of itself.
+* Problems (exercises) are optional; problem ids are 1-based too (0 = unknown or padding) and a
+  response is ``problem_id + n_problems * correct``.
+
+Missing values rule: a row is dropped, and counted in :class:`CleaningReport`, when its skill list
+is empty or missing (``dropped_without_skill``), its correctness is missing or not 0/1
+(``dropped_missing_correct``), or its time is missing (``dropped_missing_time``). Nothing is
+imputed. Learners left with fewer than ``min_length`` attempts are dropped afterwards
+(``dropped_short_learners`` learners, ``dropped_short_attempts`` attempts).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+ENCODING_VERSION = 1
+DEFAULT_WINDOW = 200
+DEFAULT_MIN_LENGTH = 3
+
+
+@dataclass(frozen=True)
+class CleaningReport:
+    """Counts of what :func:`sequences_build` kept and dropped, by reason."""
+
+    rows_in: int
+    dropped_without_skill: int
+    dropped_missing_correct: int
+    dropped_missing_time: int
+    dropped_short_learners: int
+    dropped_short_attempts: int
+    attempts_kept: int
+    learners_kept: int
+
+    def as_dict(self) -> dict[str, int]:
+        """Return the counts as a JSON-ready dict."""
+        return {name: int(getattr(self, name)) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class SequenceSet:
+    """Learner sequences in ragged form: learner ``i`` owns steps ``offsets[i]:offsets[i+1]``.
+
+    ``skills`` is ``(n_steps, max_skills)`` with 0-based skill ids and ``-1`` padding;
+    ``problems`` is ``(n_steps,)`` with 1-based problem ids (0 = unknown) or ``None``.
+    """
+
+    learner_ids: np.ndarray
+    offsets: np.ndarray
+    skills: np.ndarray
+    correct: np.ndarray
+    n_skills: int
+    problems: np.ndarray | None = None
+    n_problems: int = 0
+    report: CleaningReport | None = None
+
+    @property
+    def n_learners(self) -> int:
+        """Number of learners."""
+        return len(self.learner_ids)
+
+    @property
+    def n_attempts(self) -> int:
+        """Number of attempts (steps) over all learners."""
+        return int(self.offsets[-1])
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Sequence length of every learner."""
+        return np.diff(self.offsets)
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Post-padded model inputs and next-step targets, one row per window.
+
+    Position ``t`` of a window holds the attempt ``t`` as input and the attempt ``t + 1`` as the
+    target; ``labels`` is ``-1`` where there is no target (last step, padding).
+    """
+
+    interactions: np.ndarray  # (n, T, K) int32, 0 = padding
+    target_skills: np.ndarray  # (n, T, K) int32, 1-based, 0 = padding
+    labels: np.ndarray  # (n, T) float32, -1 = no target
+    lengths: np.ndarray  # (n,) int32: attempts in the window
+    learner_index: np.ndarray  # (n,) int64: row of SequenceSet.learner_ids
+    n_skills: int
+    responses: np.ndarray | None = None  # (n, T) int32, problem + n_problems * correct
+    target_problems: np.ndarray | None = None  # (n, T) int32, 1-based, 0 = unknown
+    n_problems: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_windows(self) -> int:
+        """Number of windows."""
+        return int(self.labels.shape[0])
+
+    @property
+    def n_targets(self) -> int:
+        """Number of scored next-step predictions."""
+        return int((self.labels >= 0).sum())
+
+    def model_inputs(self, rows: np.ndarray | slice | None = None, steps: int | None = None) -> dict:
+        """Return the dict of arrays the Keras model takes, optionally for some rows and steps."""
+        selected = slice(None) if rows is None else rows
+        time = slice(None) if steps is None else slice(0, steps)
+        inputs = {
+            "interactions": self.interactions[selected, time],
+            "target_skills": self.target_skills[selected, time],
+        }
+        if self.responses is not None and self.target_problems is not None:
+            inputs["responses"] = self.responses[selected, time]
+            inputs["target_problems"] = self.target_problems[selected, time]
+        return inputs
+
+
+def _skill_matrix(skills: Sequence[Any] | np.ndarray, n_skills: int) -> np.ndarray:
+    """Turn ragged skill lists (or a padded array) into ``(n, max_skills)`` with -1 padding."""
+    if isinstance(skills, np.ndarray) and skills.ndim == 2:
+        matrix = skills.astype(np.int64)
+        matrix = np.where(matrix < 0, -1, matrix)
+    elif isinstance(skills, np.ndarray) and skills.ndim == 1 and skills.dtype != object:
+        matrix = skills.astype(np.int64).reshape(-1, 1)
+    else:
+        lists = [() if entry is None else tuple(np.atleast_1d(entry)) for entry in skills]
+        width = max((len(entry) for entry in lists), default=1) or 1
+        matrix = np.full((len(lists), width), -1, dtype=np.int64)
+        for row, entry in enumerate(lists):
+            # A skill listed twice for one attempt is one skill, not double evidence.
+            unique = list(dict.fromkeys(int(value) for value in entry if value is not None))
+            matrix[row, : len(unique)] = unique
+    if (matrix >= n_skills).any():
+        raise ValueError(f"skill index out of range: max {int(matrix.max())} >= n_skills {n_skills}")
+    return matrix
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
+    """Boolean mask of missing entries (None, NaN, NaT) in any dtype."""
+    if values.dtype.kind in "fc":
+        return np.isnan(values)
+    if values.dtype.kind in "mM":
+        return np.isnat(values)
+    if values.dtype == object:
+        return np.array(
+            [v is None or (isinstance(v, float) and math.isnan(v)) for v in values], dtype=bool
+        )
+    return np.zeros(len(values), dtype=bool)
+
+
+def sequences_build(
+    *,
+    learners: Sequence[Any] | np.ndarray,
+    times: Sequence[Any] | np.ndarray,
+    skills: Sequence[Any] | np.ndarray,
+    correct: Sequence[Any] | np.ndarray,
+    n_skills: int,
+    problems: Sequence[Any] | np.ndarray | None = None,
+    n_problems: int = 0,
+    min_length: int = DEFAULT_MIN_LENGTH,
+) -> SequenceSet:
+    """Group attempt rows into one time-ordered sequence per learner (see the module's rules).
+
+    ``times`` only needs to sort (ints, floats or datetime64); ties keep the input order.
+    ``problems`` are 1-based problem ids (0 = unknown), ``n_problems`` their count.
+    """
+    learner_array = np.asarray(learners)
+    time_array = np.asarray(times)
+    correct_array = np.asarray(correct, dtype=object if not isinstance(correct, np.ndarray) else None)
+    rows_in = len(learner_array)
+    if not (len(time_array) == len(correct_array) == len(skills) == rows_in):
+        raise ValueError("learners, times, skills and correct must have the same length")
+    skill_matrix = _skill_matrix(skills, n_skills) if rows_in else np.full((0, 1), -1)
+
+    without_skill = (skill_matrix < 0).all(axis=1)
+    correct_missing = _missing(correct_array)
+    correct_float = np.where(correct_missing, -1.0, correct_array).astype(np.float64)
+    correct_invalid = correct_missing | ~np.isin(correct_float, (0.0, 1.0))
+    time_missing = _missing(time_array)
+    # Each dropped row is counted once, under the first rule it breaks, in the order documented.
+    drop_skill = without_skill
+    drop_correct = ~drop_skill & correct_invalid
+    drop_time = ~drop_skill & ~drop_correct & time_missing
+    keep = ~(drop_skill | drop_correct | drop_time)
+
+    kept_learners = learner_array[keep]
+    kept_times = time_array[keep]
+    if kept_times.dtype == object:
+        kept_times = np.array(list(kept_times))
+    unique_learners, learner_index = np.unique(kept_learners, return_inverse=True)
+    order = np.lexsort((np.arange(len(kept_times)), kept_times, learner_index))
+    learner_index = learner_index[order]
+    counts = np.bincount(learner_index, minlength=len(unique_learners))
+
+    long_enough = counts >= min_length
+    step_keep = long_enough[learner_index]
+    order = order[step_keep]
+    skill_rows = skill_matrix[keep][order]
+    # Keep the skill matrix no wider than the widest kept attempt.
+    width = max(int((skill_rows >= 0).sum(axis=1).max(initial=1)), 1)
+    skill_rows = np.sort(np.where(skill_rows < 0, np.iinfo(np.int64).max, skill_rows), axis=1)
+    skill_rows = np.where(skill_rows == np.iinfo(np.int64).max, -1, skill_rows)[:, :width]
+    kept_counts = counts[long_enough]
+    offsets = np.concatenate([[0], np.cumsum(kept_counts)]).astype(np.int64)
+    problem_rows = None
+    if problems is not None:
+        problem_rows = np.asarray(problems, dtype=np.int64)[keep][order]
+        if n_problems <= 0 or (problem_rows > n_problems).any() or (problem_rows < 0).any():
+            raise ValueError("problems must be 1-based ids in 0..n_problems (0 = unknown)")
+
+    report = CleaningReport(
+        rows_in=rows_in,
+        dropped_without_skill=int(drop_skill.sum()),
+        dropped_missing_correct=int(drop_correct.sum()),
+        dropped_missing_time=int(drop_time.sum()),
+        dropped_short_learners=int((~long_enough).sum()),
+        dropped_short_attempts=int(counts[~long_enough].sum()),
+        attempts_kept=int(offsets[-1]),
+        learners_kept=int(long_enough.sum()),
+    )
+    return SequenceSet(
+        learner_ids=unique_learners[long_enough],
+        offsets=offsets,
+        skills=skill_rows.astype(np.int32),
+        correct=correct_float[keep][order].astype(np.int8),
+        n_skills=n_skills,
+        problems=problem_rows.astype(np.int32) if problem_rows is not None else None,
+        n_problems=n_problems if problems is not None else 0,
+        report=report,
+    )
+
+
+def sequences_subset(sequences: SequenceSet, learner_ids: Sequence[Any] | np.ndarray) -> SequenceSet:
+    """Return the sequences of the given learners (ids not present are ignored)."""
+    wanted = np.isin(sequences.learner_ids, np.asarray(learner_ids))
+    rows = np.flatnonzero(wanted)
+    lengths = sequences.lengths[rows]
+    steps = (
+        np.concatenate([np.arange(sequences.offsets[r], sequences.offsets[r + 1]) for r in rows])
+        if len(rows)
+        else np.zeros(0, dtype=np.int64)
+    )
+    return SequenceSet(
+        learner_ids=sequences.learner_ids[rows],
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        skills=sequences.skills[steps],
+        correct=sequences.correct[steps],
+        n_skills=sequences.n_skills,
+        problems=None if sequences.problems is None else sequences.problems[steps],
+        n_problems=sequences.n_problems,
+        report=None,
+    )
+
+
+def learners_split(
+    learner_ids: Sequence[Any] | np.ndarray,
+    *,
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    seed: int = 42,
+) -> list[np.ndarray]:
+    """Split distinct learner ids into disjoint groups with the given fractions, seeded.
+
+    The ids are sorted before the seeded permutation, so the split does not depend on row order.
+    """
+    if not np.isclose(sum(fractions), 1.0) or any(f < 0 for f in fractions):
+        raise ValueError("fractions must be non-negative and sum to 1")
+    unique = np.unique(np.asarray(learner_ids))
+    shuffled = unique[np.random.default_rng(seed).permutation(len(unique))]
+    bounds = np.round(np.cumsum(fractions) * len(unique)).astype(int)
+    bounds[-1] = len(unique)
+    return list(np.split(shuffled, bounds[:-1]))
+
+
+def learners_kfold(learner_ids: Sequence[Any] | np.ndarray, *, k: int = 5, seed: int = 42) -> list:
+    """Assign distinct learner ids to ``k`` disjoint folds of near-equal size, seeded."""
+    if k < 2:
+        raise ValueError("k must be at least 2")
+    unique = np.unique(np.asarray(learner_ids))
+    shuffled = unique[np.random.default_rng(seed).permutation(len(unique))]
+    return [np.sort(part) for part in np.array_split(shuffled, k)]
+
+
+def encode_interactions(skills: np.ndarray, correct: np.ndarray, n_skills: int) -> np.ndarray:
+    """Encode 0-based skills (``-1`` padding) and 0/1 answers as ``skill + 1 + n_skills * correct``.
+
+    ``skills`` is ``(..., K)`` and ``correct`` is ``(...)``; padding stays 0.
+    """
+    correct_b = np.asarray(correct, dtype=np.int64)[..., None]
+    skills = np.asarray(skills, dtype=np.int64)
+    return np.where(skills >= 0, skills + 1 + n_skills * correct_b, 0).astype(np.int32)
+
+
+def windows_build(
+    sequences: SequenceSet,
+    *,
+    window: int = DEFAULT_WINDOW,
+    min_length: int = DEFAULT_MIN_LENGTH,
+) -> Windows:
+    """Cut every sequence into consecutive windows of ``window`` attempts, post-padded with 0.
+
+    This is the standard protocol (pyKT, DKT): the recurrent state restarts at each window, and a
+    trailing chunk shorter than ``min_length`` is dropped. The first attempt of each window is
+    input only; every later attempt is a target.
+    """
+    lengths = sequences.lengths
+    n_chunks = -(-lengths // window)
+    chunk_learner = np.repeat(np.arange(len(lengths)), n_chunks)
+    chunk_number = np.arange(n_chunks.sum()) - np.repeat(np.cumsum(n_chunks) - n_chunks, n_chunks)
+    chunk_start = sequences.offsets[chunk_learner] + chunk_number * window
+    chunk_length = np.minimum(window, sequences.offsets[chunk_learner + 1] - chunk_start)
+    kept = chunk_length >= min_length
+    chunk_learner, chunk_start, chunk_length = (
+        chunk_learner[kept],
+        chunk_start[kept],
+        chunk_length[kept],
+    )
+    n_windows, width = len(chunk_start), sequences.skills.shape[1]
+    row = np.repeat(np.arange(n_windows), chunk_length)
+    position = np.arange(chunk_length.sum()) - np.repeat(
+        np.cumsum(chunk_length) - chunk_length, chunk_length
+    )
+    step = chunk_start[row] + position
+
+    interactions = np.zeros((n_windows, window, width), dtype=np.int32)
+    interactions[row, position] = encode_interactions(
+        sequences.skills[step], sequences.correct[step], sequences.n_skills
+    )
+    target_skills = np.zeros((n_windows, window, width), dtype=np.int32)
+    labels = np.full((n_windows, window), -1.0, dtype=np.float32)
+    has_next = position + 1 < chunk_length[row]
+    t_row, t_pos, t_next = row[has_next], position[has_next], step[has_next] + 1
+    target_skills[t_row, t_pos] = np.where(
+        sequences.skills[t_next] >= 0, sequences.skills[t_next] + 1, 0
+    )
+    labels[t_row, t_pos] = sequences.correct[t_next]
+
+    responses = target_problems = None
+    if sequences.problems is not None:
+        n_problems = sequences.n_problems
+        responses = np.zeros((n_windows, window), dtype=np.int32)
+        problem = sequences.problems[step].astype(np.int64)
+        responses[row, position] = np.where(
+            problem > 0, problem + n_problems * sequences.correct[step], 0
+        )
+        target_problems = np.zeros((n_windows, window), dtype=np.int32)
+        target_problems[t_row, t_pos] = sequences.problems[t_next]
+    return Windows(
+        interactions=interactions,
+        target_skills=target_skills,
+        labels=labels,
+        lengths=chunk_length.astype(np.int32),
+        learner_index=chunk_learner.astype(np.int64),
+        n_skills=sequences.n_skills,
+        responses=responses,
+        target_problems=target_problems,
+        n_problems=sequences.n_problems,
+    )
+
+
+def windows_subset(windows: Windows, rows: np.ndarray) -> Windows:
+    """Return the windows at the given row indices."""
+    return Windows(
+        interactions=windows.interactions[rows],
+        target_skills=windows.target_skills[rows],
+        labels=windows.labels[rows],
+        lengths=windows.lengths[rows],
+        learner_index=windows.learner_index[rows],
+        n_skills=windows.n_skills,
+        responses=None if windows.responses is None else windows.responses[rows],
+        target_problems=None if windows.target_problems is None else windows.target_problems[rows],
+        n_problems=windows.n_problems,
+    )
+
+
+def history_arrays(
+    sequences: SequenceSet, learner_row: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return one learner's whole history as model inputs ``(interactions (L, K), responses)``.
+
+    Used for inference and replay, where the state must cover the full history, not a window.
+    """
+    start, stop = sequences.offsets[learner_row], sequences.offsets[learner_row + 1]
+    interactions = encode_interactions(
+        sequences.skills[start:stop], sequences.correct[start:stop], sequences.n_skills
+    )
+    responses = None
+    if sequences.problems is not None:
+        problem = sequences.problems[start:stop].astype(np.int64)
+        responses = np.where(
+            problem > 0, problem + sequences.n_problems * sequences.correct[start:stop], 0
+        ).astype(np.int32)
+    return interactions, responses

@@ -1,0 +1,74 @@
+"""API conventions shared by every app: pagination and one error body shape."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from courses.exceptions import ApplicationError
+
+
+class StandardPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _flatten(detail: Any) -> Any:
+    """DRF ErrorDetail trees become plain strings, lists and dicts."""
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten(item) for item in detail]
+    return str(detail)
+
+
+def _message(fields: Any) -> str:
+    if isinstance(fields, dict):
+        for key, value in fields.items():
+            inner = _message(value)
+            return inner if key == "non_field_errors" else f"{key}: {inner}"
+    if isinstance(fields, list) and fields:
+        return _message(fields[0])
+    return str(fields)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every API error answers {"error": {"code", "message", "fields"}}."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, ApplicationError):
+        exc = exceptions.ValidationError({"non_field_errors": [exc.message]})
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError(str(exc) or "The request could not be processed.")
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        if not isinstance(fields, dict):
+            fields = {"non_field_errors": fields if isinstance(fields, list) else [fields]}
+        body = {"code": "invalid", "message": _message(fields), "fields": fields}
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        body = {
+            "code": code if isinstance(code, str) else "error",
+            "message": str(detail),
+            "fields": {},
+        }
+    if response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        body["code"] = "method_not_allowed"
+    response.data = {"error": body}
+    return response

@@ -1,0 +1,103 @@
+"""Reads of the catalogue, each with the joins it needs."""
+
+from collections import defaultdict
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Prefetch, Q, QuerySet
+
+from courses.models import Course, Exercise, Lesson, LessonBlock, Module, Skill, SkillPrerequisite
+
+
+def user_can_author(*, user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Teachers and staff may create courses."""
+    return bool(
+        user.is_authenticated and (user.is_staff or getattr(user, "role", None) == "teacher")
+    )
+
+
+def course_is_editable_by(*, course: Course, user: AbstractBaseUser | AnonymousUser) -> bool:
+    """The owner, a listed instructor or staff may change a course."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or course.owner_id == user.pk:
+        return True
+    return course.instructors.filter(pk=user.pk).exists()
+
+
+def course_list_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Course]:
+    """Published courses for everyone, plus the courses a teacher owns or teaches; all for staff."""
+    courses = Course.objects.select_related("owner")
+    if user.is_authenticated and user.is_staff:
+        return courses.all()
+    visible = Q(status=Course.Status.PUBLISHED)
+    if user.is_authenticated:
+        visible |= Q(owner=user) | Q(instructors=user)
+    return courses.filter(visible).distinct()
+
+
+def course_list_editable(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Course]:
+    """Courses the user may change."""
+    if not user.is_authenticated:
+        return Course.objects.none()
+    if user.is_staff:
+        return Course.objects.all()
+    return Course.objects.filter(Q(owner=user) | Q(instructors=user)).distinct()
+
+
+def course_syllabus(*, course: Course) -> list[Module]:
+    """Modules with their lessons and lesson skills, in order, in three queries."""
+    lessons = Lesson.objects.order_by("position").prefetch_related("skills")
+    return list(
+        Module.objects.filter(course=course)
+        .order_by("position")
+        .prefetch_related(Prefetch("lessons", queryset=lessons))
+    )
+
+
+def lesson_blocks(*, lesson: Lesson) -> list[LessonBlock]:
+    """A lesson's blocks in order, exercises with their choices, hints and skills."""
+    return list(
+        LessonBlock.objects.filter(lesson=lesson)
+        .order_by("position")
+        .select_related("exercise")
+        .prefetch_related("exercise__choices", "exercise__hints", "exercise__skills")
+    )
+
+
+def skill_prerequisite_graph(*, course: Course) -> dict[int, set[int]]:
+    """skill id -> ids of the skills it requires, for every skill of the course."""
+    graph: dict[int, set[int]] = defaultdict(set)
+    for skill_id in Skill.objects.filter(course=course).values_list("pk", flat=True):
+        graph[skill_id]
+    links = SkillPrerequisite.objects.filter(skill__course=course).values_list(
+        "skill_id", "requires_id"
+    )
+    for skill_id, requires_id in links:
+        graph[skill_id].add(requires_id)
+    return dict(graph)
+
+
+def skill_topological_order(*, course: Course) -> list[int]:
+    """Skill ids with every prerequisite before the skills that need it (ties by id)."""
+    graph = skill_prerequisite_graph(course=course)
+    order: list[int] = []
+    remaining = {skill: set(requires) for skill, requires in graph.items()}
+    while remaining:
+        ready = sorted(skill for skill, requires in remaining.items() if not requires)
+        if not ready:  # unreachable while the authoring service keeps the graph acyclic
+            ready = sorted(remaining)
+        for skill in ready:
+            order.append(skill)
+            del remaining[skill]
+        for requires in remaining.values():
+            requires.difference_update(ready)
+    return order
+
+
+def exercise_list_for_course(*, course: Course) -> QuerySet[Exercise]:
+    """A course's exercises with choices, hints and skills prefetched."""
+    return (
+        Exercise.objects.filter(course=course)
+        .order_by("id")
+        .prefetch_related("choices", "hints", "skills")
+    )

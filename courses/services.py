@@ -1,0 +1,501 @@
+"""Course authoring: every write to the catalogue goes through these functions."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F, Max, Model
+from django.utils import timezone
+from django.utils.text import slugify
+
+from courses.exceptions import ApplicationError, CourseStateError, PrerequisiteCycleError
+from courses.models import (
+    Choice,
+    Course,
+    Exercise,
+    Hint,
+    Lesson,
+    LessonBlock,
+    Module,
+    Skill,
+    SkillPrerequisite,
+)
+from courses.selectors import skill_prerequisite_graph
+
+
+@dataclass(frozen=True)
+class ChoiceData:
+    text: str
+    is_correct: bool = False
+    feedback: str = ""
+
+
+def _unique_slug(base: str, taken: Iterable[str], *, max_length: int = 80) -> str:
+    base = (slugify(base) or "item")[: max_length - 5]
+    taken_set = set(taken)
+    slug, counter = base, 2
+    while slug in taken_set:
+        slug, counter = f"{base}-{counter}", counter + 1
+    return slug
+
+
+def _apply(instance: Model, fields: dict[str, Any], allowed: set[str]) -> list[str]:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ApplicationError(
+            f"These fields cannot be changed here: {', '.join(sorted(unknown))}."
+        )
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    return list(fields)
+
+
+def _next_position(queryset: Any) -> int:
+    return (queryset.aggregate(top=Max("position"))["top"] or 0) + 1
+
+
+def _reorder(queryset: Any, ordered_ids: Sequence[int], what: str) -> None:
+    """Give `ordered_ids` positions 1..n; they must be exactly the rows of `queryset`."""
+    current = list(queryset.select_for_update().values_list("pk", flat=True))
+    if len(ordered_ids) != len(set(ordered_ids)) or set(ordered_ids) != set(current):
+        raise ApplicationError(
+            f"The new order must list each {what} of this parent exactly once "
+            f"(expected ids {sorted(current)})."
+        )
+    # Positions are unique per parent, so move every row out of the way first.
+    offset = len(current) + (queryset.aggregate(top=Max("position"))["top"] or 0) + 1
+    queryset.update(position=F("position") + offset)
+    for position, pk in enumerate(ordered_ids, start=1):
+        queryset.filter(pk=pk).update(position=position)
+
+
+# Courses ---------------------------------------------------------------------------------------
+
+COURSE_FIELDS = {"title", "slug", "summary", "description_md", "language", "cover"}
+
+
+@transaction.atomic
+def course_create(
+    *,
+    owner: Any,
+    title: str,
+    slug: str = "",
+    summary: str = "",
+    description_md: str = "",
+    language: str = "en",
+    cover: File | None = None,
+) -> Course:
+    """Create a draft course owned by a teacher (or staff)."""
+    if not (owner.is_staff or getattr(owner, "role", None) == "teacher"):
+        raise ApplicationError("Only teachers can create courses.")
+    if not slug:
+        slug = _unique_slug(title, Course.objects.values_list("slug", flat=True))
+    course = Course(
+        owner=owner,
+        title=title,
+        slug=slug,
+        summary=summary,
+        description_md=description_md,
+        language=language,
+    )
+    if cover is not None:
+        course.cover = cover
+    course.full_clean()
+    course.save()
+    return course
+
+
+@transaction.atomic
+def course_update(*, course: Course, **fields: Any) -> Course:
+    """Change a course's descriptive fields."""
+    changed = _apply(course, fields, COURSE_FIELDS)
+    course.full_clean()
+    course.save(update_fields=[*changed, "updated_at"])
+    return course
+
+
+@transaction.atomic
+def course_publish(*, course: Course) -> Course:
+    """Publish a course that has at least one lesson."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    if course.status == Course.Status.PUBLISHED:
+        return course
+    if not Lesson.objects.filter(module__course=course).exists():
+        raise CourseStateError("A course needs at least one lesson before it can be published.")
+    course.status = Course.Status.PUBLISHED
+    course.published_at = course.published_at or timezone.now()
+    course.save(update_fields=["status", "published_at", "updated_at"])
+    return course
+
+
+@transaction.atomic
+def course_unpublish(*, course: Course) -> Course:
+    """Take a course back to draft (enrolments and attempts are kept)."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    course.status = Course.Status.DRAFT
+    course.save(update_fields=["status", "updated_at"])
+    return course
+
+
+@transaction.atomic
+def course_archive(*, course: Course) -> Course:
+    """Archive a course: it leaves the catalogue, its history stays."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    course.status = Course.Status.ARCHIVED
+    course.save(update_fields=["status", "updated_at"])
+    return course
+
+
+# Modules and lessons ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def module_create(*, course: Course, title: str, summary: str = "") -> Module:
+    """Append a module to a course."""
+    Course.objects.select_for_update().filter(pk=course.pk).first()
+    module = Module(
+        course=course,
+        title=title,
+        summary=summary,
+        position=_next_position(Module.objects.filter(course=course)),
+    )
+    module.full_clean()
+    module.save()
+    return module
+
+
+@transaction.atomic
+def module_update(*, module: Module, **fields: Any) -> Module:
+    """Change a module's title or summary."""
+    changed = _apply(module, fields, {"title", "summary"})
+    module.full_clean()
+    module.save(update_fields=changed)
+    return module
+
+
+@transaction.atomic
+def module_reorder(*, course: Course, module_ids: Sequence[int]) -> list[Module]:
+    """Put a course's modules in the given order."""
+    _reorder(Module.objects.filter(course=course), module_ids, "module")
+    return list(Module.objects.filter(course=course).order_by("position"))
+
+
+@transaction.atomic
+def lesson_create(
+    *,
+    module: Module,
+    title: str,
+    slug: str = "",
+    estimated_minutes: int = 10,
+    skills: Sequence[Skill] = (),
+) -> Lesson:
+    """Append a lesson to a module, tagged with skills of the same course."""
+    Module.objects.select_for_update().filter(pk=module.pk).first()
+    siblings = Lesson.objects.filter(module=module)
+    if not slug:
+        slug = _unique_slug(title, siblings.values_list("slug", flat=True))
+    lesson = Lesson(
+        module=module,
+        title=title,
+        slug=slug,
+        estimated_minutes=estimated_minutes,
+        position=_next_position(siblings),
+    )
+    lesson.full_clean()
+    lesson.save()
+    lesson_skills_set(lesson=lesson, skills=skills)
+    return lesson
+
+
+@transaction.atomic
+def lesson_update(
+    *, lesson: Lesson, skills: Sequence[Skill] | None = None, **fields: Any
+) -> Lesson:
+    """Change a lesson's title, slug, estimated minutes or skills."""
+    changed = _apply(lesson, fields, {"title", "slug", "estimated_minutes"})
+    lesson.full_clean()
+    if changed:
+        lesson.save(update_fields=changed)
+    if skills is not None:
+        lesson_skills_set(lesson=lesson, skills=skills)
+    return lesson
+
+
+def _check_same_course(course_id: int, skills: Sequence[Skill]) -> None:
+    foreign = [skill.name for skill in skills if skill.course_id != course_id]
+    if foreign:
+        raise ApplicationError(f"Skill {foreign[0]!r} belongs to another course.")
+
+
+def lesson_skills_set(*, lesson: Lesson, skills: Sequence[Skill]) -> None:
+    """Replace the skills a lesson teaches."""
+    _check_same_course(lesson.module.course_id, skills)
+    lesson.skills.set(skills)
+
+
+@transaction.atomic
+def lesson_reorder(*, module: Module, lesson_ids: Sequence[int]) -> list[Lesson]:
+    """Put a module's lessons in the given order."""
+    _reorder(Lesson.objects.filter(module=module), lesson_ids, "lesson")
+    return list(Lesson.objects.filter(module=module).order_by("position"))
+
+
+# Blocks -----------------------------------------------------------------------------------------
+
+BLOCK_FIELDS = {
+    "kind",
+    "body_md",
+    "media",
+    "captions",
+    "transcript",
+    "alt_text",
+    "duration_seconds",
+    "exercise",
+}
+
+
+def _block_validate(block: LessonBlock) -> None:
+    block.full_clean()
+    validator = LessonBlock.MEDIA_VALIDATORS.get(block.kind)
+    media = block.media
+    # Only a newly attached file is read; a stored one was checked when it arrived.
+    if validator and media and not getattr(media, "_committed", True):
+        try:
+            validator(media.file)
+        except ValidationError as error:
+            raise ValidationError({"media": error.messages}) from error
+    if (
+        block.kind == LessonBlock.Kind.EXERCISE
+        and block.exercise is not None
+        and block.exercise.course_id != block.lesson.module.course_id
+    ):
+        raise ValidationError({"exercise": ["The exercise belongs to another course."]})
+
+
+@transaction.atomic
+def lesson_block_create(*, lesson: Lesson, kind: str, **fields: Any) -> LessonBlock:
+    """Append a block (text, video, audio, image or exercise) to a lesson."""
+    Lesson.objects.select_for_update().filter(pk=lesson.pk).first()
+    block = LessonBlock(
+        lesson=lesson,
+        kind=kind,
+        position=_next_position(LessonBlock.objects.filter(lesson=lesson)),
+    )
+    _apply(block, fields, BLOCK_FIELDS - {"kind"})
+    _block_validate(block)
+    block.save()
+    return block
+
+
+@transaction.atomic
+def lesson_block_update(*, block: LessonBlock, **fields: Any) -> LessonBlock:
+    """Change a block's content."""
+    changed = _apply(block, fields, BLOCK_FIELDS)
+    _block_validate(block)
+    block.save(update_fields=changed)
+    return block
+
+
+@transaction.atomic
+def lesson_block_reorder(*, lesson: Lesson, block_ids: Sequence[int]) -> list[LessonBlock]:
+    """Put a lesson's blocks in the given order."""
+    _reorder(LessonBlock.objects.filter(lesson=lesson), block_ids, "block")
+    return list(LessonBlock.objects.filter(lesson=lesson).order_by("position"))
+
+
+# Skills -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def skill_create(
+    *, course: Course, name: str, description: str = "", external_id: str = ""
+) -> Skill:
+    """Add a skill to a course."""
+    skill = Skill(course=course, name=name, description=description, external_id=external_id)
+    skill.full_clean()
+    skill.save()
+    return skill
+
+
+@transaction.atomic
+def skill_update(*, skill: Skill, **fields: Any) -> Skill:
+    """Rename or describe a skill."""
+    changed = _apply(skill, fields, {"name", "description"})
+    skill.full_clean()
+    skill.save(update_fields=changed)
+    return skill
+
+
+def _path(graph: dict[int, set[int]], start: int, goal: int) -> list[int] | None:
+    """A path start -> ... -> goal following `requires` edges, found depth-first."""
+    stack: list[tuple[int, list[int]]] = [(start, [start])]
+    seen = {start}
+    while stack:
+        node, path = stack.pop()
+        if node == goal:
+            return path
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, [*path, nxt]))
+    return None
+
+
+@transaction.atomic
+def skill_prerequisite_add(*, skill: Skill, requires: Skill) -> SkillPrerequisite:
+    """Record that `skill` requires `requires`; refuse an edge that would close a cycle."""
+    if skill.course_id != requires.course_id:
+        raise ApplicationError("A prerequisite must belong to the same course as the skill.")
+    if skill.pk == requires.pk:
+        raise PrerequisiteCycleError(f"Skill {skill.name!r} cannot require itself.")
+    # Serialise graph edits per course so two concurrent edits cannot close a cycle together.
+    Course.objects.select_for_update().filter(pk=skill.course_id).first()
+    existing = SkillPrerequisite.objects.filter(skill=skill, requires=requires).first()
+    if existing:
+        return existing
+    graph = skill_prerequisite_graph(course=skill.course)
+    path = _path(graph, requires.pk, skill.pk)
+    if path is not None:
+        names = dict(Skill.objects.filter(pk__in=path).values_list("pk", "name"))
+        cycle = " requires ".join([names[skill.pk], *(names[pk] for pk in path)])
+        raise PrerequisiteCycleError(
+            f"This prerequisite would close a cycle: {cycle}.",
+            extra={"cycle": [names[skill.pk], *(names[pk] for pk in path)]},
+        )
+    link = SkillPrerequisite(skill=skill, requires=requires)
+    link.full_clean()
+    link.save()
+    return link
+
+
+@transaction.atomic
+def skill_prerequisite_remove(*, skill: Skill, requires: Skill) -> None:
+    """Remove a prerequisite edge (a missing edge is not an error)."""
+    SkillPrerequisite.objects.filter(skill=skill, requires=requires).delete()
+
+
+# Exercises --------------------------------------------------------------------------------------
+
+EXERCISE_FIELDS = {
+    "title",
+    "prompt_md",
+    "kind",
+    "numeric_answer",
+    "tolerance",
+    "accepted_answers",
+    "explanation_md",
+    "external_id",
+}
+
+
+def _exercise_validate(exercise: Exercise, choices: Sequence[ChoiceData] | None) -> None:
+    exercise.full_clean()
+    kind = exercise.kind
+    if kind in (Exercise.Kind.SINGLE, Exercise.Kind.MULTIPLE):
+        if choices is None:
+            return
+        if len(choices) < 2:
+            raise ValidationError({"choices": ["A choice exercise needs at least two choices."]})
+        correct = sum(1 for choice in choices if choice.is_correct)
+        if kind == Exercise.Kind.SINGLE and correct != 1:
+            raise ValidationError(
+                {"choices": ["A single-choice exercise needs one correct choice."]}
+            )
+        if kind == Exercise.Kind.MULTIPLE and correct < 1:
+            raise ValidationError({"choices": ["Mark at least one choice correct."]})
+        if any(not choice.text.strip() for choice in choices):
+            raise ValidationError({"choices": ["Every choice needs text."]})
+    elif kind == Exercise.Kind.TEXT:
+        answers = exercise.accepted_answers
+        if (
+            not isinstance(answers, list)
+            or not answers
+            or not all(isinstance(item, str) and item.strip() for item in answers)
+        ):
+            raise ValidationError(
+                {"accepted_answers": ["A short-text exercise needs a list of accepted answers."]}
+            )
+    elif kind == Exercise.Kind.NUMERIC and exercise.numeric_answer is None:
+        raise ValidationError({"numeric_answer": ["A numeric exercise needs its answer."]})
+
+
+def _exercise_children_set(
+    exercise: Exercise, choices: Sequence[ChoiceData] | None, hints: Sequence[str] | None
+) -> None:
+    if choices is not None:
+        exercise.choices.all().delete()
+        Choice.objects.bulk_create(
+            Choice(
+                exercise=exercise,
+                text=choice.text,
+                is_correct=choice.is_correct,
+                feedback=choice.feedback,
+                position=position,
+            )
+            for position, choice in enumerate(choices, start=1)
+        )
+    if hints is not None:
+        if any(not hint.strip() for hint in hints):
+            raise ValidationError({"hints": ["A hint cannot be empty."]})
+        exercise.hints.all().delete()
+        Hint.objects.bulk_create(
+            Hint(exercise=exercise, position=position, text=text)
+            for position, text in enumerate(hints, start=1)
+        )
+
+
+@transaction.atomic
+def exercise_create(
+    *,
+    course: Course,
+    kind: str,
+    prompt_md: str,
+    choices: Sequence[ChoiceData] = (),
+    hints: Sequence[str] = (),
+    skills: Sequence[Skill] = (),
+    **fields: Any,
+) -> Exercise:
+    """Create an exercise with its choices, hints and skill tags."""
+    exercise = Exercise(course=course, kind=kind, prompt_md=prompt_md)
+    _apply(exercise, fields, EXERCISE_FIELDS - {"kind", "prompt_md"})
+    is_choice = kind in (Exercise.Kind.SINGLE, Exercise.Kind.MULTIPLE)
+    _exercise_validate(exercise, list(choices) if is_choice else None)
+    if not is_choice and choices:
+        raise ValidationError({"choices": ["Only choice exercises have choices."]})
+    _check_same_course(course.pk, skills)
+    exercise.save()
+    _exercise_children_set(exercise, list(choices) if is_choice else None, list(hints))
+    exercise.skills.set(skills)
+    return exercise
+
+
+@transaction.atomic
+def exercise_update(
+    *,
+    exercise: Exercise,
+    choices: Sequence[ChoiceData] | None = None,
+    hints: Sequence[str] | None = None,
+    skills: Sequence[Skill] | None = None,
+    **fields: Any,
+) -> Exercise:
+    """Change an exercise; choices, hints and skills are replaced when given."""
+    changed = _apply(exercise, fields, EXERCISE_FIELDS)
+    is_choice = exercise.kind in (Exercise.Kind.SINGLE, Exercise.Kind.MULTIPLE)
+    if is_choice and choices is None and "kind" in changed:
+        choices = [ChoiceData(c.text, c.is_correct, c.feedback) for c in exercise.choices.all()]
+    _exercise_validate(exercise, choices if is_choice else None)
+    if not is_choice and choices:
+        raise ValidationError({"choices": ["Only choice exercises have choices."]})
+    if skills is not None:
+        _check_same_course(exercise.course_id, skills)
+    if changed:
+        exercise.save(update_fields=[*changed, "updated_at"])
+    _exercise_children_set(
+        exercise, choices if is_choice else ([] if choices == [] else None), hints
+    )
+    if skills is not None:
+        exercise.skills.set(skills)
+    return exercise

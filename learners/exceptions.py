@@ -1,0 +1,15 @@
+"""Errors raised by learner services."""
+
+from courses.exceptions import ApplicationError
+
+
+class EnrollmentError(ApplicationError):
+    """The learner cannot enrol in (or act within) this course."""
+
+
+class AttemptError(ApplicationError):
+    """The attempt cannot be recorded."""
+
+
+class LessonEventError(ApplicationError):
+    """The lesson event cannot be recorded."""

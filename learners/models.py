@@ -1,0 +1,134 @@
+"""Accounts and activity: users, enrolments, the append-only attempt and lesson-event logs."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import Course, Exercise, Lesson
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        STUDENT = "student", _("Student")
+        TEACHER = "teacher", _("Teacher")
+
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STUDENT)
+    preferred_language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=["student", "teacher"]), name="user_role_valid"
+            ),
+        ]
+
+    @property
+    def is_teacher(self) -> bool:
+        return self.role == self.Role.TEACHER
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == self.Role.STUDENT
+
+
+class Enrollment(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        COMPLETED = "completed", _("Completed")
+        DROPPED = "dropped", _("Dropped")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrollments")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-enrolled_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="enrollment_unique"),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | Q(completed_at__isnull=False),
+                name="enrollment_completed_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["course", "status"], name="enrollment_course_status")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.course}"
+
+
+class Attempt(models.Model):
+    """One answer to one exercise; append-only (never updated or deleted by the platform)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="attempts")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="attempts")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="attempts")
+    answer = models.JSONField()
+    is_correct = models.BooleanField()
+    hints_used = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set only for imported interactions, so that a second import adds nothing.
+    external_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="attempt_user_created"),
+            models.Index(fields=["course", "created_at"], name="attempt_course_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "external_id"],
+                condition=~Q(external_id=""),
+                name="attempt_unique_external_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.pk} by {self.user_id}"
+
+
+class LessonEvent(models.Model):
+    """An xAPI-shaped statement about a lesson; append-only. Video resume position comes from it."""
+
+    class Verb(models.TextChoices):
+        VIEWED = "viewed", _("Viewed")
+        COMPLETED = "completed", _("Completed")
+        PLAYED = "played", _("Played")
+        PAUSED = "paused", _("Paused")
+        SEEKED = "seeked", _("Seeked")
+        PROGRESSED = "progressed", _("Progressed")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="lesson_events")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="events")
+    block = models.ForeignKey(
+        "courses.LessonBlock",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    verb = models.CharField(max_length=12, choices=Verb.choices)
+    position_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["user", "lesson", "created_at"], name="event_user_lesson_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(position_seconds__isnull=True) | Q(position_seconds__gte=0),
+                name="event_position_gte_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.verb} {self.lesson_id}"
