@@ -41,7 +41,7 @@ def _choice_ids(answer: Any, *, many: bool) -> list[int]:
 def answer_grade(
     *, exercise: Exercise, answer: Any, choices: list[Choice] | None = None
 ) -> GradeResult:
-    """Grade `answer` for `exercise`: choice sets exact, numbers within tolerance, text normalised."""
+    """Grade `answer` for `exercise`: choice sets exact, numbers in tolerance, text normalised."""
     kind = exercise.kind
     if kind in (Exercise.Kind.SINGLE, Exercise.Kind.MULTIPLE):
         options = {choice.pk: choice for choice in (choices or list(exercise.choices.all()))}
