@@ -1,0 +1,260 @@
+"""Knowledge state and paths: the model registry, per-skill mastery, learner state, learning paths.
+
+Every stored knowledge state and path records the model version that produced it (null for the
+cold-start BKT with default parameters, used while a course has no trained model).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ModelVersion(models.Model):
+    """One trained knowledge-tracing model, its metrics on held-out learners and its artifact."""
+
+    class Kind(models.TextChoices):
+        GRU = "gru", _("GRU deep knowledge tracing")
+        BKT = "bkt", _("Bayesian knowledge tracing")
+
+    class Status(models.TextChoices):
+        TRAINING = "training", _("Training")
+        CANDIDATE = "candidate", _("Candidate")
+        ACTIVE = "active", _("Active")
+        REJECTED = "rejected", _("Rejected")
+        RETIRED = "retired", _("Retired")
+
+    # Null course: the global model, used by courses that have no model of their own.
+    course = models.ForeignKey(
+        "courses.Course",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="model_versions",
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING)
+    hyperparameters = models.JSONField(default=dict, blank=True)
+    # Skill ids in the order of the model's skill indices (index i <-> skill_vocabulary[i]).
+    skill_vocabulary = models.JSONField(default=list, blank=True)
+    data_cutoff = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    artifact_path = models.CharField(max_length=500, blank=True)
+    artifact_sha256 = models.CharField(max_length=64, blank=True)
+    device = models.CharField(max_length=50, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["course", "status"], name="model_version_scope_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=Q(status="active", course__isnull=False),
+                name="model_version_one_active_per_course",
+            ),
+            # NULLs are distinct in a unique index, so the global scope needs its own rule.
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="active", course__isnull=True),
+                name="model_version_one_active_global",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="active") | Q(activated_at__isnull=False),
+                name="model_version_active_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.course.slug if self.course_id and self.course else "global"
+        return f"{self.get_kind_display()} #{self.pk} ({scope}, {self.status})"
+
+    @property
+    def auc(self) -> float | None:
+        value = (self.metrics or {}).get("auc")
+        return float(value) if value is not None else None
+
+
+class TrainingRun(models.Model):
+    """One request to (re)train a scope, with its progress, log and outcome."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Schedule")
+        MANUAL = "manual", _("Manual")
+        THRESHOLD = "threshold", _("New attempts threshold")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    course = models.ForeignKey(
+        "courses.Course",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="training_runs",
+    )
+    kind = models.CharField(
+        max_length=8, choices=ModelVersion.Kind.choices, default=ModelVersion.Kind.GRU
+    )
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="training_runs",
+    )
+    model_version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="training_runs",
+    )
+    # {"stage": "training", "epoch": 3, "epochs": 20, "metrics": {...}}
+    progress = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=20, blank=True)
+    log = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    celery_task_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["course", "status"], name="training_run_scope_status")]
+
+    def __str__(self) -> str:
+        return f"Training run #{self.pk} ({self.trigger}, {self.status})"
+
+
+class SkillMastery(models.Model):
+    """P(the learner has mastered the skill), as the model version that wrote it estimates."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skill_masteries"
+    )
+    skill = models.ForeignKey("courses.Skill", on_delete=models.CASCADE, related_name="masteries")
+    # Denormalised from skill.course so a class heatmap or a refresh reads one index.
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, related_name="skill_masteries"
+    )
+    probability = models.FloatField()
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user", "skill"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "skill"], name="mastery_unique_user_skill"),
+            models.CheckConstraint(
+                condition=Q(probability__gte=0) & Q(probability__lte=1),
+                name="mastery_probability_0_1",
+            ),
+        ]
+        indexes = [models.Index(fields=["course", "user"], name="mastery_course_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}/{self.skill_id}: {self.probability:.2f}"
+
+
+class LearnerState(models.Model):
+    """The model's state for one learner in one course, so an attempt needs one update step.
+
+    For a GRU it is the recurrent state vector; for BKT it is the per-skill mastery vector. Both
+    are float32 arrays stored as bytes, in the index order of the model version's vocabulary.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner_states"
+    )
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, related_name="learner_states"
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.BinaryField()
+    # The newest attempt already folded into `state`; later attempts are applied in id order.
+    last_attempt_id = models.BigIntegerField(null=True, blank=True)
+    attempts_count = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="learner_state_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"State of {self.user_id} in {self.course_id}"
+
+
+class LearningPath(models.Model):
+    """The next steps recommended to one learner in one course."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learning_paths"
+    )
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, related_name="learning_paths"
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    generated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="learning_path_unique"),
+        ]
+        indexes = [models.Index(fields=["course", "user"], name="learning_path_course_user")]
+
+    def __str__(self) -> str:
+        return f"Path of {self.user_id} in {self.course_id}"
+
+
+class PathStep(models.Model):
+    class Kind(models.TextChoices):
+        LESSON = "lesson", _("Lesson")
+        EXERCISE = "exercise", _("Exercise")
+        REVIEW = "review", _("Review")
+
+    path = models.ForeignKey(LearningPath, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    skill = models.ForeignKey("courses.Skill", on_delete=models.CASCADE, related_name="+")
+    lesson = models.ForeignKey(
+        "courses.Lesson", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    exercise = models.ForeignKey(
+        "courses.Exercise", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # {"kind", "skill", "mastery", "threshold", "prerequisite_of", "predicted_success", ...}
+    reason = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["path", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["path", "position"], name="path_step_unique_position"),
+            models.CheckConstraint(
+                condition=Q(lesson__isnull=False) | Q(exercise__isnull=False),
+                name="path_step_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.position} ({self.kind})"

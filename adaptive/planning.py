@@ -1,0 +1,313 @@
+"""The learning-path planner: pure functions over dataclasses, no database and no model code.
+
+Given a course's skill graph, lessons and exercises, and one learner's per-skill mastery, it
+chooses at most K next steps and records why each was chosen:
+
+1. "Ready to learn" skills: every prerequisite mastered, the skill itself below the threshold.
+   They are ranked by expected gain (how far the skill is from mastery, weighted by how many
+   later skills it unlocks), ties broken by prerequisite order.
+2. For each ready skill: the lesson that teaches it if the learner has not completed it, then
+   exercises whose predicted success lies in the desirable-difficulty band (unseen ones first).
+3. Spaced review of mastered skills that were not practised for a while.
+
+Every step carries a reason dict (mastery, threshold, prerequisite-of, predicted success) and
+`reason_sentence` renders it for the student.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+STEP_LESSON = "lesson"
+STEP_EXERCISE = "exercise"
+STEP_REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class SkillNode:
+    id: int
+    name: str
+    prerequisite_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class LessonNode:
+    id: int
+    title: str
+    skill_ids: tuple[int, ...]
+    order: int
+
+
+@dataclass(frozen=True)
+class ExerciseNode:
+    id: int
+    title: str
+    skill_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CourseGraph:
+    """What the planner needs to know about a course, in syllabus order."""
+
+    skills: tuple[SkillNode, ...]
+    lessons: tuple[LessonNode, ...] = ()
+    exercises: tuple[ExerciseNode, ...] = ()
+
+
+@dataclass(frozen=True)
+class LearnerSnapshot:
+    """One learner's knowledge state and history, as the planner sees it."""
+
+    mastery: Mapping[int, float]
+    predicted_success: Mapping[int, float] = field(default_factory=dict)
+    completed_lesson_ids: frozenset[int] = frozenset()
+    attempted_exercise_ids: frozenset[int] = frozenset()
+    last_practised: Mapping[int, datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    mastery_threshold: float = 0.95
+    band_low: float = 0.5
+    band_high: float = 0.85
+    max_steps: int = 5
+    exercises_per_skill: int = 2
+    review_after: timedelta = timedelta(days=7)
+    max_reviews: int = 1
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    position: int
+    kind: str
+    skill_id: int
+    lesson_id: int | None = None
+    exercise_id: int | None = None
+    reason: dict = field(default_factory=dict)
+
+
+def skill_order(skills: Sequence[SkillNode]) -> list[int]:
+    """Skill ids in prerequisite order (Kahn's algorithm, ties in the given order)."""
+    known = {skill.id for skill in skills}
+    remaining = {skill.id: {p for p in skill.prerequisite_ids if p in known} for skill in skills}
+    given = [skill.id for skill in skills]
+    order: list[int] = []
+    while remaining:
+        ready = [sid for sid in given if sid in remaining and not remaining[sid]]
+        if not ready:  # a cycle cannot be stored, but never loop forever on bad input
+            ready = [sid for sid in given if sid in remaining]
+        for sid in ready:
+            order.append(sid)
+            del remaining[sid]
+        for requires in remaining.values():
+            requires.difference_update(ready)
+    return order
+
+
+def dependents_map(skills: Sequence[SkillNode]) -> dict[int, list[int]]:
+    """skill id -> ids of the skills that list it as a direct prerequisite."""
+    dependents: dict[int, list[int]] = {skill.id: [] for skill in skills}
+    for skill in skills:
+        for prerequisite in skill.prerequisite_ids:
+            if prerequisite in dependents:
+                dependents[prerequisite].append(skill.id)
+    return dependents
+
+
+def _descendant_count(skill_id: int, dependents: Mapping[int, list[int]]) -> int:
+    seen: set[int] = set()
+    stack = list(dependents.get(skill_id, ()))
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(dependents.get(current, ()))
+    return len(seen)
+
+
+def ready_skills(
+    graph: CourseGraph, mastery: Mapping[int, float], threshold: float
+) -> list[tuple[int, float]]:
+    """(skill id, expected gain) of every ready-to-learn skill, best first."""
+    dependents = dependents_map(graph.skills)
+    rank = {sid: index for index, sid in enumerate(skill_order(graph.skills))}
+    ready: list[tuple[int, float]] = []
+    for skill in graph.skills:
+        own = mastery.get(skill.id, 0.0)
+        if own >= threshold:
+            continue
+        if any(mastery.get(p, 0.0) < threshold for p in skill.prerequisite_ids):
+            continue
+        # Closing a gap on a skill that unlocks many later skills is worth more.
+        gain = (threshold - own) * (1.0 + 0.5 * _descendant_count(skill.id, dependents))
+        ready.append((skill.id, gain))
+    ready.sort(key=lambda item: (-round(item[1], 9), rank[item[0]]))
+    return ready
+
+
+def _success(learner: LearnerSnapshot, exercise: ExerciseNode) -> float:
+    if exercise.id in learner.predicted_success:
+        return float(learner.predicted_success[exercise.id])
+    values = [learner.mastery.get(sid, 0.0) for sid in exercise.skill_ids]
+    return sum(values) / len(values) if values else 0.0
+
+
+def _band_exercises(
+    exercises: Sequence[ExerciseNode], learner: LearnerSnapshot, config: PlannerConfig
+) -> list[tuple[ExerciseNode, float]]:
+    """Exercises in the desirable-difficulty band, unseen first, then nearest the band's middle.
+
+    When none lies in the band, the one nearest to it is offered so the skill is never stuck.
+    """
+    middle = (config.band_low + config.band_high) / 2
+    scored = [(exercise, _success(learner, exercise)) for exercise in exercises]
+    in_band = [pair for pair in scored if config.band_low <= pair[1] <= config.band_high]
+    pool = (
+        in_band
+        or sorted(
+            scored,
+            key=lambda pair: min(abs(pair[1] - config.band_low), abs(pair[1] - config.band_high)),
+        )[:1]
+    )
+    return sorted(
+        pool,
+        key=lambda pair: (
+            pair[0].id in learner.attempted_exercise_ids,
+            abs(pair[1] - middle),
+            pair[0].id,
+        ),
+    )
+
+
+def plan_build(
+    graph: CourseGraph,
+    learner: LearnerSnapshot,
+    config: PlannerConfig | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[PlannedStep]:
+    """At most `config.max_steps` next steps for one learner, each with its reason."""
+    config = config or PlannerConfig()
+    names = {skill.id: skill.name for skill in graph.skills}
+    dependents = dependents_map(graph.skills)
+    steps: list[PlannedStep] = []
+    used_exercises: set[int] = set()
+
+    def add(kind: str, skill_id: int, reason: dict, **target: int) -> bool:
+        steps.append(
+            PlannedStep(
+                position=len(steps) + 1, kind=kind, skill_id=skill_id, reason=reason, **target
+            )
+        )
+        return len(steps) >= config.max_steps
+
+    def base_reason(kind: str, skill_id: int) -> dict:
+        return {
+            "kind": kind,
+            "skill": names[skill_id],
+            "skill_id": skill_id,
+            "mastery": round(float(learner.mastery.get(skill_id, 0.0)), 4),
+            "threshold": config.mastery_threshold,
+            "prerequisite_of": [names[d] for d in dependents.get(skill_id, [])],
+        }
+
+    for skill_id, gain in ready_skills(graph, learner.mastery, config.mastery_threshold):
+        lesson = next(
+            (
+                lesson
+                for lesson in sorted(graph.lessons, key=lambda lesson: lesson.order)
+                if skill_id in lesson.skill_ids and lesson.id not in learner.completed_lesson_ids
+            ),
+            None,
+        )
+        if lesson is not None:
+            reason = {
+                **base_reason(STEP_LESSON, skill_id),
+                "expected_gain": round(gain, 4),
+                "lesson": lesson.title,
+            }
+            if add(STEP_LESSON, skill_id, reason, lesson_id=lesson.id):
+                return steps
+        candidates = [
+            exercise
+            for exercise in graph.exercises
+            if skill_id in exercise.skill_ids and exercise.id not in used_exercises
+        ]
+        for exercise, success in _band_exercises(candidates, learner, config)[
+            : config.exercises_per_skill
+        ]:
+            used_exercises.add(exercise.id)
+            reason = {
+                **base_reason(STEP_EXERCISE, skill_id),
+                "expected_gain": round(gain, 4),
+                "exercise": exercise.title,
+                "predicted_success": round(success, 4),
+                "band": [config.band_low, config.band_high],
+                "seen": exercise.id in learner.attempted_exercise_ids,
+            }
+            if add(STEP_EXERCISE, skill_id, reason, exercise_id=exercise.id):
+                return steps
+
+    if now is not None and config.max_reviews > 0:
+        stale = sorted(
+            (
+                (practised, skill.id)
+                for skill in graph.skills
+                if learner.mastery.get(skill.id, 0.0) >= config.mastery_threshold
+                and (practised := learner.last_practised.get(skill.id)) is not None
+                and now - practised >= config.review_after
+            ),
+        )
+        for practised, skill_id in stale[: config.max_reviews]:
+            exercises = [e for e in graph.exercises if skill_id in e.skill_ids]
+            if not exercises:
+                continue
+            exercise = min(
+                exercises, key=lambda e: (e.id in used_exercises, _success(learner, e), e.id)
+            )
+            reason = {
+                **base_reason(STEP_REVIEW, skill_id),
+                "exercise": exercise.title,
+                "predicted_success": round(_success(learner, exercise), 4),
+                "days_since_practice": (now - practised).days,
+            }
+            if add(STEP_REVIEW, skill_id, reason, exercise_id=exercise.id):
+                return steps
+    return steps
+
+
+def _percent(value: float) -> str:
+    return f"{round(100 * value)}%"
+
+
+def reason_sentence(reason: Mapping, gettext: Callable[[str], str] = lambda text: text) -> str:
+    """One sentence a student reads next to a step, in the language `gettext` translates to."""
+    _ = gettext
+    skill = reason.get("skill", "")
+    values = {
+        "skill": skill,
+        "mastery": _percent(float(reason.get("mastery", 0.0))),
+        "threshold": _percent(float(reason.get("threshold", 0.95))),
+        "unlocks": ", ".join(reason.get("prerequisite_of", [])),
+        "success": _percent(float(reason.get("predicted_success", 0.0))),
+        "days": reason.get("days_since_practice", 0),
+    }
+    kind = reason.get("kind")
+    if kind == STEP_REVIEW:
+        text = _("Review %(skill)s: you mastered it, but last practised it %(days)s days ago.")
+    elif kind == STEP_LESSON:
+        text = _(
+            "You are ready to learn %(skill)s: your mastery is %(mastery)s and the goal is "
+            "%(threshold)s."
+        )
+    else:
+        text = _(
+            "Practise %(skill)s (mastery %(mastery)s, goal %(threshold)s): we predict a "
+            "%(success)s chance you get this right, challenging but within reach."
+        )
+    sentence = text % values
+    if kind != STEP_REVIEW and values["unlocks"]:
+        sentence += " " + _("It is a prerequisite of %(unlocks)s.") % values
+    return sentence
