@@ -1,0 +1,104 @@
+"""The online update: an attempt folds into the learner's state, mastery and path."""
+
+import numpy as np
+import pytest
+
+from adaptive.knowledge import histories_load, replay_batch, runtime_for_course
+from adaptive.ml.bkt import DEFAULT_GUESS, DEFAULT_LEARN, DEFAULT_PRIOR, DEFAULT_SLIP
+from adaptive.models import LearnerState, LearningPath, PathStep, SkillMastery
+from adaptive.online import learner_state_update
+from courses.models import SkillPrerequisite
+from learners.services import attempt_submit
+from tests.factories import (
+    CourseFactory,
+    EnrollmentFactory,
+    ExerciseFactory,
+    LessonFactory,
+    ModuleFactory,
+    SkillFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def course_setup():
+    course = CourseFactory()
+    basics = SkillFactory(course=course, name="Basics")
+    advanced = SkillFactory(course=course, name="Advanced")
+    SkillPrerequisite.objects.create(skill=advanced, requires=basics)
+    module = ModuleFactory(course=course)
+    lesson = LessonFactory(module=module, title="Basics lesson")
+    lesson.skills.set([basics])
+    exercises = []
+    for _ in range(3):
+        exercise = ExerciseFactory(course=course)
+        exercise.skills.set([basics])
+        exercises.append(exercise)
+    student = UserFactory()
+    EnrollmentFactory(user=student, course=course)
+    return course, basics, advanced, lesson, exercises, student
+
+
+def test_an_attempt_updates_mastery_and_path_after_commit(
+    course_setup, django_capture_on_commit_callbacks
+):
+    course, _basics, _advanced, lesson, exercises, student = course_setup
+
+    # when (Celery is eager in unit tests, so the task runs on commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_submit(user=student, exercise=exercises[0], answer=42)
+
+    # then the cold-start BKT raised mastery of Basics from the prior
+    state = LearnerState.objects.get(user=student, course=course)
+    assert state.model_version_id is None
+    assert state.last_attempt_id == student.attempts.get().pk
+    assert state.attempts_count == 1
+    mastery = dict(
+        SkillMastery.objects.filter(user=student).values_list("skill__name", "probability")
+    )
+    # Bayes: P(L|correct) = 0.3*0.9 / (0.3*0.9 + 0.7*0.2) = 0.6585...; then learning 0.1
+    assert (DEFAULT_PRIOR, DEFAULT_SLIP, DEFAULT_GUESS, DEFAULT_LEARN) == (0.3, 0.1, 0.2, 0.1)
+    posterior = 0.3 * 0.9 / (0.3 * 0.9 + 0.7 * 0.2)
+    assert mastery["Basics"] == pytest.approx(posterior + (1 - posterior) * 0.1, abs=1e-6)
+    assert mastery["Advanced"] == pytest.approx(0.3)
+    path = LearningPath.objects.get(user=student, course=course)
+    steps = list(PathStep.objects.filter(path=path).order_by("position"))
+    assert steps[0].kind == "lesson"
+    assert steps[0].lesson_id == lesson.pk
+    assert steps[0].reason["skill"] == "Basics"
+    assert steps[0].reason["prerequisite_of"] == ["Advanced"]
+
+
+def test_a_task_delivered_twice_has_one_effect(course_setup, django_capture_on_commit_callbacks):
+    *_, exercises, student = course_setup
+    with django_capture_on_commit_callbacks(execute=True):
+        result = attempt_submit(user=student, exercise=exercises[0], answer=42)
+    before = bytes(LearnerState.objects.get(user=student).state)
+
+    again = learner_state_update(attempt_id=result.attempt.pk)
+
+    assert again.applied_attempts == 0
+    assert bytes(LearnerState.objects.get(user=student).state) == before
+    assert LearningPath.objects.filter(user=student).count() == 1
+
+
+def test_a_missing_attempt_is_tolerated():
+    assert learner_state_update(attempt_id=999_999) is None
+
+
+def test_online_updates_equal_a_batch_replay(course_setup, django_capture_on_commit_callbacks):
+    course, *_, exercises, student = course_setup
+    answers = [42, 0, 42, 42, 1]
+    with django_capture_on_commit_callbacks(execute=True):
+        for index, answer in enumerate(answers):
+            attempt_submit(user=student, exercise=exercises[index % 3], answer=answer)
+
+    runtime = runtime_for_course(course_id=course.pk)
+    history = histories_load(course_id=course.pk, user_ids=[student.pk])[student.pk]
+    skills = {exercise.pk: [s.pk for s in exercise.skills.all()] for exercise in exercises}
+    states, _ = replay_batch(runtime, [history], skills)
+
+    stored = np.frombuffer(bytes(LearnerState.objects.get(user=student).state), np.float32)
+    np.testing.assert_allclose(stored, states[0], atol=1e-6)

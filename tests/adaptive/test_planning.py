@@ -1,0 +1,135 @@
+"""The planner is pure: graphs, snapshots and steps, no database."""
+
+from datetime import UTC, datetime, timedelta
+
+from adaptive.planning import (
+    CourseGraph,
+    ExerciseNode,
+    LearnerSnapshot,
+    LessonNode,
+    PlannerConfig,
+    SkillNode,
+    plan_build,
+    ready_skills,
+    reason_sentence,
+    skill_order,
+)
+
+# Integers -> Fractions -> Ratios; Integers -> Equations.
+GRAPH = CourseGraph(
+    skills=(
+        SkillNode(1, "Integers"),
+        SkillNode(2, "Fractions", (1,)),
+        SkillNode(3, "Ratios", (2,)),
+        SkillNode(4, "Equations", (1,)),
+    ),
+    lessons=(
+        LessonNode(10, "Whole numbers", (1,), 0),
+        LessonNode(11, "Parts of a whole", (2,), 1),
+        LessonNode(12, "Ratios", (3,), 2),
+        LessonNode(13, "Solving for x", (4,), 3),
+    ),
+    exercises=(
+        ExerciseNode(100, "Add", (1,)),
+        ExerciseNode(101, "Halves", (2,)),
+        ExerciseNode(102, "Thirds", (2,)),
+        ExerciseNode(103, "Quarters", (2,)),
+        ExerciseNode(104, "Ratio", (3,)),
+        ExerciseNode(105, "x + 1 = 2", (4,)),
+    ),
+)
+
+
+def test_skill_order_puts_prerequisites_first():
+    assert skill_order(GRAPH.skills) == [1, 2, 4, 3]
+
+
+def test_only_skills_with_mastered_prerequisites_are_ready():
+    # given Integers mastered, the others not
+    mastery = {1: 0.97, 2: 0.3, 3: 0.0, 4: 0.5}
+
+    # when
+    ready = ready_skills(GRAPH, mastery, 0.95)
+
+    # then Fractions (unlocks Ratios, so more gain) before Equations; Ratios is not ready
+    assert [skill for skill, _ in ready] == [2, 4]
+    assert ready[0][1] == (0.95 - 0.3) * 1.5
+    assert ready[1][1] == 0.95 - 0.5
+
+
+def test_plan_starts_with_the_lesson_then_exercises_in_the_band_unseen_first():
+    learner = LearnerSnapshot(
+        mastery={1: 0.99, 2: 0.4, 3: 0.0, 4: 0.99},
+        predicted_success={100: 0.97, 101: 0.6, 102: 0.7, 103: 0.3, 104: 0.1, 105: 0.95},
+        attempted_exercise_ids=frozenset({102}),
+    )
+
+    steps = plan_build(GRAPH, learner, PlannerConfig(max_steps=5))
+
+    assert [(s.kind, s.lesson_id, s.exercise_id) for s in steps] == [
+        ("lesson", 11, None),
+        ("exercise", None, 101),
+        ("exercise", None, 102),
+    ]
+    assert steps[1].reason == {
+        "kind": "exercise",
+        "skill": "Fractions",
+        "skill_id": 2,
+        "mastery": 0.4,
+        "threshold": 0.95,
+        "prerequisite_of": ["Ratios"],
+        "expected_gain": 0.825,
+        "exercise": "Halves",
+        "predicted_success": 0.6,
+        "band": [0.5, 0.85],
+        "seen": False,
+    }
+
+
+def test_completed_lessons_are_skipped_and_k_caps_the_path():
+    learner = LearnerSnapshot(
+        mastery={1: 0.1},
+        completed_lesson_ids=frozenset({10}),
+        predicted_success={100: 0.6},
+    )
+
+    steps = plan_build(GRAPH, learner, PlannerConfig(max_steps=1))
+
+    assert [(s.kind, s.exercise_id) for s in steps] == [("exercise", 100)]
+
+
+def test_spaced_review_of_a_mastered_skill_not_practised_for_a_while():
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    learner = LearnerSnapshot(
+        mastery={1: 0.99, 2: 0.99, 3: 0.99, 4: 0.99},
+        predicted_success={100: 0.9},
+        last_practised={1: now - timedelta(days=10), 2: now - timedelta(days=1)},
+    )
+
+    steps = plan_build(GRAPH, learner, now=now)
+
+    assert [(s.kind, s.skill_id, s.exercise_id) for s in steps] == [("review", 1, 100)]
+    assert steps[0].reason["days_since_practice"] == 10
+
+
+def test_reason_sentences_explain_each_step():
+    lesson = {
+        "kind": "lesson",
+        "skill": "Fractions",
+        "mastery": 0.4,
+        "threshold": 0.95,
+        "prerequisite_of": ["Ratios"],
+    }
+    practice = {**lesson, "kind": "exercise", "predicted_success": 0.6}
+    review = {"kind": "review", "skill": "Integers", "days_since_practice": 10}
+
+    assert reason_sentence(lesson) == (
+        "You are ready to learn Fractions: your mastery is 40% and the goal is 95%. "
+        "It is a prerequisite of Ratios."
+    )
+    assert reason_sentence(practice).startswith(
+        "Practise Fractions (mastery 40%, goal 95%): we predict a 60% chance"
+    )
+    assert reason_sentence(review) == (
+        "Review Integers: you mastered it, but last practised it 10 days ago."
+    )
