@@ -174,14 +174,15 @@ def exercise_skill_map(*, exercise_ids: set[int] | None = None, course_id: int |
     return skills
 
 
-def mastery_by_skill(runtime: Runtime, mastery: np.ndarray, course_skill_ids: list[int]):
+def mastery_by_skill(
+    runtime: Runtime, mastery: np.ndarray, course_skill_ids: list[int]
+) -> dict[int, float]:
     """skill id -> probability for every skill of the course (unknown skills: the prior)."""
     index = runtime.skill_index
-    prior = BKTParams.default(1).prior[0]
+    values = np.clip(np.asarray(mastery, dtype=np.float64), 0.0, 1.0).tolist()
+    prior = float(BKTParams.default(1).prior[0])
     return {
-        skill_id: float(np.clip(mastery[index[skill_id]], 0.0, 1.0))
-        if skill_id in index
-        else float(prior)
+        skill_id: values[index[skill_id]] if skill_id in index else prior
         for skill_id in course_skill_ids
     }
 

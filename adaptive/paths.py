@@ -131,6 +131,7 @@ def _activity_load(
             user_id__in=user_ids,
             lesson__module__course_id=course_id,
             verb=LessonEvent.Verb.COMPLETED,
+            block__isnull=True,
         )
         .values_list("user_id", "lesson_id")
         .distinct()
@@ -189,6 +190,10 @@ def plans_build(
 
 
 def _copy_value(value: object) -> str:
+    """One value in COPY's text format."""
+    kind = type(value)
+    if kind is int or kind is float:
+        return str(value)
     if value is None:
         return "\\N"
     if isinstance(value, datetime):

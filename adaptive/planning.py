@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 STEP_LESSON = "lesson"
 STEP_EXERCISE = "exercise"
@@ -127,12 +128,44 @@ def _descendant_count(skill_id: int, dependents: Mapping[int, list[int]]) -> int
     return len(seen)
 
 
+@dataclass(frozen=True)
+class GraphFacts:
+    """What every plan of one course shares: skill ranks, dependents, lessons by skill."""
+
+    rank: dict[int, int]
+    dependents: dict[int, list[int]]
+    descendants: dict[int, int]
+    names: dict[int, str]
+    lessons_by_skill: dict[int, tuple[LessonNode, ...]]
+    exercises_by_skill: dict[int, tuple[ExerciseNode, ...]]
+
+
+@lru_cache(maxsize=64)
+def graph_facts(graph: CourseGraph) -> GraphFacts:
+    """Facts about a course graph, computed once per graph (graphs are immutable)."""
+    dependents = dependents_map(graph.skills)
+    lessons = sorted(graph.lessons, key=lambda lesson: lesson.order)
+    return GraphFacts(
+        rank={sid: index for index, sid in enumerate(skill_order(graph.skills))},
+        dependents=dependents,
+        descendants={skill.id: _descendant_count(skill.id, dependents) for skill in graph.skills},
+        names={skill.id: skill.name for skill in graph.skills},
+        lessons_by_skill={
+            skill.id: tuple(lesson for lesson in lessons if skill.id in lesson.skill_ids)
+            for skill in graph.skills
+        },
+        exercises_by_skill={
+            skill.id: tuple(e for e in graph.exercises if skill.id in e.skill_ids)
+            for skill in graph.skills
+        },
+    )
+
+
 def ready_skills(
     graph: CourseGraph, mastery: Mapping[int, float], threshold: float
 ) -> list[tuple[int, float]]:
     """(skill id, expected gain) of every ready-to-learn skill, best first."""
-    dependents = dependents_map(graph.skills)
-    rank = {sid: index for index, sid in enumerate(skill_order(graph.skills))}
+    facts = graph_facts(graph)
     ready: list[tuple[int, float]] = []
     for skill in graph.skills:
         own = mastery.get(skill.id, 0.0)
@@ -141,9 +174,9 @@ def ready_skills(
         if any(mastery.get(p, 0.0) < threshold for p in skill.prerequisite_ids):
             continue
         # Closing a gap on a skill that unlocks many later skills is worth more.
-        gain = (threshold - own) * (1.0 + 0.5 * _descendant_count(skill.id, dependents))
+        gain = (threshold - own) * (1.0 + 0.5 * facts.descendants[skill.id])
         ready.append((skill.id, gain))
-    ready.sort(key=lambda item: (-round(item[1], 9), rank[item[0]]))
+    ready.sort(key=lambda item: (-round(item[1], 9), facts.rank[item[0]]))
     return ready
 
 
@@ -190,8 +223,8 @@ def plan_build(
 ) -> list[PlannedStep]:
     """At most `config.max_steps` next steps for one learner, each with its reason."""
     config = config or PlannerConfig()
-    names = {skill.id: skill.name for skill in graph.skills}
-    dependents = dependents_map(graph.skills)
+    facts = graph_facts(graph)
+    names, dependents = facts.names, facts.dependents
     steps: list[PlannedStep] = []
     used_exercises: set[int] = set()
 
@@ -217,8 +250,8 @@ def plan_build(
         lesson = next(
             (
                 lesson
-                for lesson in sorted(graph.lessons, key=lambda lesson: lesson.order)
-                if skill_id in lesson.skill_ids and lesson.id not in learner.completed_lesson_ids
+                for lesson in facts.lessons_by_skill.get(skill_id, ())
+                if lesson.id not in learner.completed_lesson_ids
             ),
             None,
         )
@@ -232,8 +265,8 @@ def plan_build(
                 return steps
         candidates = [
             exercise
-            for exercise in graph.exercises
-            if skill_id in exercise.skill_ids and exercise.id not in used_exercises
+            for exercise in facts.exercises_by_skill.get(skill_id, ())
+            if exercise.id not in used_exercises
         ]
         for exercise, success in _band_exercises(candidates, learner, config)[
             : config.exercises_per_skill
@@ -261,7 +294,7 @@ def plan_build(
             ),
         )
         for practised, skill_id in stale[: config.max_reviews]:
-            exercises = [e for e in graph.exercises if skill_id in e.skill_ids]
+            exercises = list(facts.exercises_by_skill.get(skill_id, ()))
             if not exercises:
                 continue
             exercise = min(

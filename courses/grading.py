@@ -61,20 +61,26 @@ def answer_grade(
                 answer = float(unicodedata.normalize("NFKC", answer).strip().replace(",", "."))
             except ValueError as error:
                 raise GradingError("The answer must be a number.") from error
-        if not isinstance(answer, int | float) or not math.isfinite(answer):
+        if not isinstance(answer, int | float):
+            raise GradingError("The answer must be a finite number.")
+        try:
+            value = float(answer)
+        except OverflowError as error:  # a JSON integer with hundreds of digits
+            raise GradingError("The answer must be a finite number.") from error
+        if not math.isfinite(value):
             raise GradingError("The answer must be a finite number.")
         expected = exercise.numeric_answer
         if expected is None:
             raise GradingError("This exercise has no numeric answer yet.")
         # A relative epsilon keeps 0.1 + 0.2 == 0.3 correct with a tolerance of 0.
         slack = exercise.tolerance + 1e-9 * max(1.0, abs(expected))
-        return GradeResult(abs(float(answer) - expected) <= slack, float(answer))
+        return GradeResult(abs(value - expected) <= slack, value)
     if kind == Exercise.Kind.TEXT:
         if not isinstance(answer, str):
             raise GradingError("The answer must be text.")
-        normalised = text_normalise(answer)
-        if not normalised:
+        text = text_normalise(answer)
+        if not text:
             raise GradingError("The answer is empty.")
         accepted = {text_normalise(str(item)) for item in exercise.accepted_answers}
-        return GradeResult(normalised in accepted, normalised)
+        return GradeResult(text in accepted, text)
     raise GradingError(f"Unknown exercise kind {kind!r}.")

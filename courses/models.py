@@ -1,5 +1,8 @@
 """Catalogue and content: courses, modules, lessons, blocks, skills, exercises."""
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -260,7 +263,7 @@ class LessonBlock(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} block {self.position}"
 
-    MEDIA_VALIDATORS = {
+    MEDIA_VALIDATORS: ClassVar[dict[str, Callable[[Any], None]]] = {
         Kind.VIDEO: validate_video,
         Kind.AUDIO: validate_audio,
         Kind.IMAGE: validate_image,

@@ -2,20 +2,29 @@
 
 from collections import defaultdict
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
-from courses.models import Course, Exercise, Lesson, LessonBlock, Module, Skill, SkillPrerequisite
+from courses.models import (
+    Course,
+    Exercise,
+    Hint,
+    Lesson,
+    LessonBlock,
+    Module,
+    Skill,
+    SkillPrerequisite,
+)
 
 
-def user_can_author(*, user: AbstractBaseUser | AnonymousUser) -> bool:
+def user_can_author(*, user: AbstractUser | AnonymousUser) -> bool:
     """Teachers and staff may create courses."""
     return bool(
         user.is_authenticated and (user.is_staff or getattr(user, "role", None) == "teacher")
     )
 
 
-def course_is_editable_by(*, course: Course, user: AbstractBaseUser | AnonymousUser) -> bool:
+def course_is_editable_by(*, course: Course, user: AbstractUser | AnonymousUser) -> bool:
     """The owner, a listed instructor or staff may change a course."""
     if not user.is_authenticated:
         return False
@@ -24,7 +33,7 @@ def course_is_editable_by(*, course: Course, user: AbstractBaseUser | AnonymousU
     return course.instructors.filter(pk=user.pk).exists()
 
 
-def course_list_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Course]:
+def course_list_visible(*, user: AbstractUser | AnonymousUser) -> QuerySet[Course]:
     """Published courses for everyone, plus the courses a teacher owns or teaches; all for staff."""
     courses = Course.objects.select_related("owner")
     if user.is_authenticated and user.is_staff:
@@ -35,7 +44,7 @@ def course_list_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[C
     return courses.filter(visible).distinct()
 
 
-def course_list_editable(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Course]:
+def course_list_editable(*, user: AbstractUser | AnonymousUser) -> QuerySet[Course]:
     """Courses the user may change."""
     if not user.is_authenticated:
         return Course.objects.none()
@@ -101,3 +110,56 @@ def exercise_list_for_course(*, course: Course) -> QuerySet[Exercise]:
         .order_by("id")
         .prefetch_related("choices", "hints", "skills")
     )
+
+
+def module_list_visible(*, user: AbstractUser | AnonymousUser) -> QuerySet[Module]:
+    """Modules of the courses the user may see."""
+    return (
+        Module.objects.filter(course__in=course_list_visible(user=user))
+        .select_related("course")
+        .order_by("course_id", "position")
+    )
+
+
+def lesson_list_visible(*, user: AbstractUser | AnonymousUser) -> QuerySet[Lesson]:
+    """Lessons of the courses the user may see, with their skills."""
+    return (
+        Lesson.objects.filter(module__course__in=course_list_visible(user=user))
+        .select_related("module__course")
+        .prefetch_related("skills")
+        .order_by("module__course_id", "module__position", "position")
+    )
+
+
+def lesson_block_list_visible(*, user: AbstractUser | AnonymousUser) -> QuerySet[LessonBlock]:
+    """Blocks of the courses the user may see."""
+    return (
+        LessonBlock.objects.filter(lesson__module__course__in=course_list_visible(user=user))
+        .select_related("lesson__module__course")
+        .order_by("lesson_id", "position")
+    )
+
+
+def skill_list_visible(*, user: AbstractUser | AnonymousUser) -> QuerySet[Skill]:
+    """Skills of the courses the user may see, with the ids of their prerequisites."""
+    return (
+        Skill.objects.filter(course__in=course_list_visible(user=user))
+        .select_related("course")
+        .prefetch_related("prerequisites")
+        .order_by("course_id", "name")
+    )
+
+
+def exercise_list_visible(*, user: AbstractUser | AnonymousUser) -> QuerySet[Exercise]:
+    """Exercises of the courses the user may see, with choices, hints and skills."""
+    return (
+        Exercise.objects.filter(course__in=course_list_visible(user=user))
+        .select_related("course")
+        .prefetch_related("choices", "hints", "skills")
+        .order_by("course_id", "id")
+    )
+
+
+def exercise_hint_get(*, exercise: Exercise, position: int) -> Hint | None:
+    """The exercise's hint at `position` (1 is the first), if there is one."""
+    return Hint.objects.filter(exercise=exercise, position=position).first()

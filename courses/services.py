@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, Max, Model
+from django.db.models import F, Max, Model, ProtectedError
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -258,7 +258,19 @@ BLOCK_FIELDS = {
 
 
 def _block_validate(block: LessonBlock) -> None:
-    block.full_clean()
+    # Field errors first, then the kind's rules in words an author understands, and only then
+    # the database constraints (whose generic "Constraint ... is violated" would otherwise win).
+    block.full_clean(validate_constraints=False)
+    kind = block.kind
+    if kind in LessonBlock.MEDIA_VALIDATORS and not block.media:
+        raise ValidationError({"media": [f"This {kind} block needs a media file."]})
+    if kind == LessonBlock.Kind.IMAGE and not block.alt_text.strip():
+        raise ValidationError({"alt_text": ["An image block needs alt text."]})
+    if kind == LessonBlock.Kind.EXERCISE and block.exercise is None:
+        raise ValidationError({"exercise": ["An exercise block needs an exercise."]})
+    if kind != LessonBlock.Kind.EXERCISE and block.exercise is not None:
+        raise ValidationError({"exercise": ["Only an exercise block links an exercise."]})
+    block.validate_constraints()
     validator = LessonBlock.MEDIA_VALIDATORS.get(block.kind)
     media = block.media
     # Only a newly attached file is read; a stored one was checked when it arrived.
@@ -371,6 +383,45 @@ def skill_prerequisite_add(*, skill: Skill, requires: Skill) -> SkillPrerequisit
     return link
 
 
+def skill_prerequisite_cycle(*, skill: Skill, requires: Sequence[Skill]) -> list[str]:
+    """Names along the cycle that giving `skill` exactly these prerequisites would close, or []."""
+    if any(other.course_id != skill.course_id for other in requires):
+        raise ApplicationError("A prerequisite must belong to the same course as the skill.")
+    if any(other.pk == skill.pk for other in requires):
+        return [skill.name, skill.name]
+    graph = skill_prerequisite_graph(course=skill.course)
+    graph[skill.pk] = {other.pk for other in requires}
+    for other in sorted(graph[skill.pk]):
+        path = _path(graph, other, skill.pk)
+        if path is not None:
+            names = dict(Skill.objects.filter(pk__in=path).values_list("pk", "name"))
+            return [names[skill.pk], *(names[pk] for pk in path)]
+    return []
+
+
+@transaction.atomic
+def skill_prerequisites_set(*, skill: Skill, requires: Sequence[Skill]) -> list[SkillPrerequisite]:
+    """Replace the prerequisites of `skill`; refuse a set that would close a cycle."""
+    # Serialise graph edits per course so two concurrent edits cannot close a cycle together.
+    Course.objects.select_for_update().filter(pk=skill.course_id).first()
+    cycle = skill_prerequisite_cycle(skill=skill, requires=requires)
+    if cycle:
+        raise PrerequisiteCycleError(
+            f"This prerequisite would close a cycle: {' requires '.join(cycle)}.",
+            extra={"cycle": cycle},
+        )
+    wanted = {other.pk for other in requires}
+    SkillPrerequisite.objects.filter(skill=skill).exclude(requires_id__in=wanted).delete()
+    existing = set(
+        SkillPrerequisite.objects.filter(skill=skill).values_list("requires_id", flat=True)
+    )
+    for requires_id in sorted(wanted - existing):
+        link = SkillPrerequisite(skill=skill, requires_id=requires_id)
+        link.full_clean()
+        link.save()
+    return list(SkillPrerequisite.objects.filter(skill=skill).order_by("requires_id"))
+
+
 @transaction.atomic
 def skill_prerequisite_remove(*, skill: Skill, requires: Skill) -> None:
     """Remove a prerequisite edge (a missing edge is not an error)."""
@@ -392,7 +443,9 @@ EXERCISE_FIELDS = {
 
 
 def _exercise_validate(exercise: Exercise, choices: Sequence[ChoiceData] | None) -> None:
-    exercise.full_clean()
+    # Constraints last, so a numeric exercise without its answer gets the message below rather
+    # than the database constraint's generic one.
+    exercise.full_clean(validate_constraints=False)
     kind = exercise.kind
     if kind in (Exercise.Kind.SINGLE, Exercise.Kind.MULTIPLE):
         if choices is None:
@@ -406,8 +459,12 @@ def _exercise_validate(exercise: Exercise, choices: Sequence[ChoiceData] | None)
             )
         if kind == Exercise.Kind.MULTIPLE and correct < 1:
             raise ValidationError({"choices": ["Mark at least one choice correct."]})
-        if any(not choice.text.strip() for choice in choices):
+        if any(not isinstance(choice.text, str) or not choice.text.strip() for choice in choices):
             raise ValidationError({"choices": ["Every choice needs text."]})
+        # Choices are bulk-created without full_clean(), so their length is checked here.
+        limit = Choice._meta.get_field("text").max_length or 0
+        if any(len(choice.text) > limit for choice in choices):
+            raise ValidationError({"choices": [f"A choice is at most {limit} characters."]})
     elif kind == Exercise.Kind.TEXT:
         answers = exercise.accepted_answers
         if (
@@ -420,6 +477,7 @@ def _exercise_validate(exercise: Exercise, choices: Sequence[ChoiceData] | None)
             )
     elif kind == Exercise.Kind.NUMERIC and exercise.numeric_answer is None:
         raise ValidationError({"numeric_answer": ["A numeric exercise needs its answer."]})
+    exercise.validate_constraints()
 
 
 def _exercise_children_set(
@@ -438,7 +496,7 @@ def _exercise_children_set(
             for position, choice in enumerate(choices, start=1)
         )
     if hints is not None:
-        if any(not hint.strip() for hint in hints):
+        if any(not isinstance(hint, str) or not hint.strip() for hint in hints):
             raise ValidationError({"hints": ["A hint cannot be empty."]})
         exercise.hints.all().delete()
         Hint.objects.bulk_create(
@@ -493,9 +551,52 @@ def exercise_update(
         _check_same_course(exercise.course_id, skills)
     if changed:
         exercise.save(update_fields=[*changed, "updated_at"])
+    # A choice exercise turned numeric or text keeps no choices: they would still be served
+    # (and graded nowhere) as part of the exercise.
+    leaves_choices = not is_choice and "kind" in changed
     _exercise_children_set(
-        exercise, choices if is_choice else ([] if choices == [] else None), hints
+        exercise, choices if is_choice else ([] if leaves_choices or choices == [] else None), hints
     )
     if skills is not None:
         exercise.skills.set(skills)
     return exercise
+
+
+# Removals ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def module_delete(*, module: Module) -> None:
+    """Remove a module with its lessons and blocks (the exercises stay in the course)."""
+    module.delete()
+
+
+@transaction.atomic
+def lesson_delete(*, lesson: Lesson) -> None:
+    """Remove a lesson with its blocks (the exercises stay in the course)."""
+    lesson.delete()
+
+
+@transaction.atomic
+def lesson_block_delete(*, block: LessonBlock) -> None:
+    """Remove one block from a lesson."""
+    block.delete()
+
+
+@transaction.atomic
+def skill_delete(*, skill: Skill) -> None:
+    """Remove a skill; its prerequisite links and tags go with it."""
+    skill.delete()
+
+
+@transaction.atomic
+def exercise_delete(*, exercise: Exercise) -> None:
+    """Remove an exercise that no block shows and nobody has answered yet."""
+    try:
+        # A savepoint, so that a refused delete leaves the caller's transaction usable.
+        with transaction.atomic():
+            exercise.delete()
+    except ProtectedError as error:
+        raise ApplicationError(
+            "This exercise is shown in a lesson or has attempts; it cannot be removed."
+        ) from error

@@ -44,11 +44,17 @@ def _check_extension(upload: File, allowed: set[str], what: str) -> None:
         )
 
 
-def _looks_like_media(head: bytes) -> bool:
+def _is_video(head: bytes) -> bool:
     return (
-        head[4:8] == b"ftyp"  # MP4 / M4A
+        head[4:8] == b"ftyp"  # MP4
         or head[:4] == b"\x1a\x45\xdf\xa3"  # WebM / Matroska
         or head[:4] == b"OggS"
+    )
+
+
+def _is_audio(head: bytes) -> bool:
+    return (
+        _is_video(head)  # M4A, WebM and Ogg carry audio in the same containers
         or head[:3] == b"ID3"  # MP3 with tags
         or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)  # MP3 frame sync
         or (head[:4] == b"RIFF" and head[8:12] == b"WAVE")
@@ -59,7 +65,8 @@ def validate_video(upload: File) -> None:
     """A video upload is an MP4, WebM or Ogg file within PATHWISE_MAX_UPLOAD_BYTES."""
     _check_size(upload, settings.PATHWISE_MAX_UPLOAD_BYTES)
     _check_extension(upload, VIDEO_EXTENSIONS, "video")
-    if not _looks_like_media(_head(upload)):
+    # Only video containers: an MP3 or WAV renamed .mp4 would pass a check for "any media".
+    if not _is_video(_head(upload)):
         raise ValidationError(_("The file is not a video."), code="bad_content")
 
 
@@ -67,7 +74,7 @@ def validate_audio(upload: File) -> None:
     """An audio upload is an MP3, Ogg, WAV, M4A or WebM file within PATHWISE_MAX_UPLOAD_BYTES."""
     _check_size(upload, settings.PATHWISE_MAX_UPLOAD_BYTES)
     _check_extension(upload, AUDIO_EXTENSIONS, "audio")
-    if not _looks_like_media(_head(upload)):
+    if not _is_audio(_head(upload)):
         raise ValidationError(_("The file is not audio."), code="bad_content")
 
 
@@ -79,11 +86,20 @@ def validate_image(upload: File) -> None:
         upload.seek(0)
         with Image.open(upload) as image:
             image_format = image.format
+            pixels = image.width * image.height
             image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # A few bytes of PNG header can claim billions of pixels; Pillow refuses to open those.
+        raise ValidationError(
+            _("The image has too many pixels."), code="too_many_pixels"
+        ) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ValidationError(_("The file is not a valid image."), code="bad_content") from error
     finally:
         upload.seek(0)
+    # Between its two limits Pillow only warns; anything that big is refused as well.
+    if Image.MAX_IMAGE_PIXELS and pixels > Image.MAX_IMAGE_PIXELS:
+        raise ValidationError(_("The image has too many pixels."), code="too_many_pixels")
     if image_format not in IMAGE_FORMATS:
         raise ValidationError(_("The image format is not allowed."), code="bad_content")
 
@@ -93,7 +109,8 @@ def validate_captions(upload: File) -> None:
     _check_size(upload, CAPTION_MAX_BYTES)
     _check_extension(upload, {".vtt"}, "captions")
     head = _head(upload, 16).removeprefix(b"\xef\xbb\xbf")
-    if not head.startswith(b"WEBVTT"):
+    # The WebVTT signature is "WEBVTT" alone or followed by a space, tab or line break.
+    if not head.startswith(b"WEBVTT") or head[6:7] not in (b"", b" ", b"\t", b"\r", b"\n"):
         raise ValidationError(
             _("Captions must be a WebVTT file starting with WEBVTT."), code="bad_content"
         )

@@ -11,4 +11,7 @@ attempt_recorded = Signal()
 
 def attempt_recorded_send(*, attempt_id: int) -> None:
     """Tell subscribers that an attempt was stored (call it from transaction.on_commit)."""
-    attempt_recorded.send(sender="learners", attempt_id=attempt_id)
+    # The attempt is committed by now: a failing subscriber (a broker that is down) must neither
+    # turn the learner's stored answer into an error response nor keep the other subscribers
+    # from hearing about it. send_robust logs each failure on the `django.dispatch` logger.
+    attempt_recorded.send_robust(sender="learners", attempt_id=attempt_id)

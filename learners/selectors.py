@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from courses.models import Course, Exercise, Lesson, LessonBlock
+from courses.selectors import course_list_editable
 from learners.models import Attempt, Enrollment, LessonEvent, User
 
 POSITION_VERBS = (
@@ -76,10 +77,17 @@ def video_resume_position(*, user: User, block: LessonBlock) -> float:
 
 
 def lesson_completed_ids(*, user: User, course: Course) -> set[int]:
-    """Ids of the course's lessons the user marked complete."""
+    """Ids of the course's lessons the user marked complete.
+
+    A lesson is complete when the learner completes the lesson itself (an event with no block);
+    finishing one video of it (a "completed" event on that block) does not complete the lesson.
+    """
     return set(
         LessonEvent.objects.filter(
-            user=user, lesson__module__course=course, verb=LessonEvent.Verb.COMPLETED
+            user=user,
+            lesson__module__course=course,
+            verb=LessonEvent.Verb.COMPLETED,
+            block__isnull=True,
         ).values_list("lesson_id", flat=True)
     )
 
@@ -119,3 +127,148 @@ def progress_for_user(*, user: User) -> list[CourseProgress]:
         .order_by("-enrolled_at")
     )
     return [course_progress(user=user, enrollment=enrollment) for enrollment in enrollments]
+
+
+# Reads for the web pages (lesson player, dashboards) -------------------------------------------
+
+
+def video_resume_positions(*, user: User, lesson: Lesson) -> dict[int, float]:
+    """Resume position of every video and audio block of a lesson, in one query."""
+    latest = (
+        LessonEvent.objects.filter(user=user, block=OuterRef("pk"))
+        .filter(Q(verb__in=POSITION_VERBS) | Q(verb=LessonEvent.Verb.COMPLETED))
+        .order_by("-created_at", "-id")
+    )
+    blocks = (
+        LessonBlock.objects.filter(
+            lesson=lesson, kind__in=[LessonBlock.Kind.VIDEO, LessonBlock.Kind.AUDIO]
+        )
+        .annotate(
+            last_verb=Subquery(latest.values("verb")[:1]),
+            last_position=Subquery(latest.values("position_seconds")[:1]),
+        )
+        .values_list("pk", "duration_seconds", "last_verb", "last_position")
+    )
+    positions: dict[int, float] = {}
+    for block_id, duration, verb, position in blocks:
+        resume = 0.0
+        if verb and verb != LessonEvent.Verb.COMPLETED and position is not None:
+            resume = float(position)
+            # A learner who stopped in the last seconds finished; start over next time.
+            if duration and resume >= duration - 2:
+                resume = 0.0
+        positions[block_id] = resume
+    return positions
+
+
+def lesson_outline_for_course(*, course: Course) -> list[tuple[int, str]]:
+    """(lesson id, title) of every lesson of a course in syllabus order, in one query."""
+    return list(
+        Lesson.objects.filter(module__course=course)
+        .order_by("module__position", "position")
+        .values_list("pk", "title")
+    )
+
+
+def attempt_recent_for_user(*, user: User, limit: int = 10) -> list[Attempt]:
+    """The user's latest attempts with their exercise and course."""
+    return list(
+        Attempt.objects.filter(user=user)
+        .select_related("exercise", "course")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def lesson_event_recent_for_user(*, user: User, limit: int = 10) -> list[LessonEvent]:
+    """The user's latest lesson events with their lesson and course."""
+    return list(
+        LessonEvent.objects.filter(user=user)
+        .select_related("lesson__module__course")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def enrollment_list_for_course(*, course: Course) -> list[Enrollment]:
+    """A course's enrolments (dropped ones excluded) with their users."""
+    return list(
+        Enrollment.objects.filter(course=course)
+        .exclude(status=Enrollment.Status.DROPPED)
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
+@dataclass(frozen=True)
+class LearnerAttemptStats:
+    user_id: int
+    username: str
+    attempts: int
+    correct_attempts: int
+
+    @property
+    def correct_rate(self) -> float:
+        return self.correct_attempts / self.attempts if self.attempts else 0.0
+
+
+def learner_attempt_stats_for_course(*, course: Course) -> list[LearnerAttemptStats]:
+    """Attempts and correct attempts per learner in a course, lowest correct rate first."""
+    rows = (
+        Attempt.objects.filter(course=course)
+        .values("user_id", "user__username")
+        .annotate(attempts=Count("id"), correct=Count("id", filter=Q(is_correct=True)))
+        .order_by("user__username")
+    )
+    stats = [
+        LearnerAttemptStats(row["user_id"], row["user__username"], row["attempts"], row["correct"])
+        for row in rows
+    ]
+    return sorted(stats, key=lambda item: (item.correct_rate, -item.attempts, item.username))
+
+
+@dataclass(frozen=True)
+class ExerciseAttemptStats:
+    exercise_id: int
+    title: str
+    kind: str
+    attempts: int
+    correct_attempts: int
+    learners: int
+
+    @property
+    def correct_rate(self) -> float | None:
+        return self.correct_attempts / self.attempts if self.attempts else None
+
+
+def exercise_attempt_stats_for_course(*, course: Course) -> list[ExerciseAttemptStats]:
+    """Per-exercise attempts, correct attempts and learners, hardest (lowest rate) first."""
+    rows = (
+        Exercise.objects.filter(course=course)
+        .annotate(
+            attempt_count=Count("attempts"),
+            correct_count=Count("attempts", filter=Q(attempts__is_correct=True)),
+            learner_count=Count("attempts__user", distinct=True),
+        )
+        .values_list("pk", "title", "kind", "attempt_count", "correct_count", "learner_count")
+        .order_by("pk")
+    )
+    stats = [
+        ExerciseAttemptStats(pk, title or f"#{pk}", kind, attempts, correct, learners)
+        for pk, title, kind, attempts, correct, learners in rows
+    ]
+    return sorted(
+        stats,
+        key=lambda item: (item.correct_rate is None, item.correct_rate or 0.0, item.exercise_id),
+    )
+
+
+def attempt_list_visible(*, user: User, course_id: int | None = None) -> QuerySet[Attempt]:
+    """The user's own attempts; with a course the user edits, every attempt in that course."""
+    if course_id is None:
+        return attempt_list_for_user(user=user)
+    if course_list_editable(user=user).filter(pk=course_id).exists():
+        return (
+            Attempt.objects.filter(course_id=course_id)
+            .select_related("exercise")
+            .order_by("-created_at", "-id")
+        )
+    return attempt_list_for_user(user=user).filter(course_id=course_id)

@@ -8,7 +8,9 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 
+from courses.exceptions import ApplicationError
 from courses.grading import answer_grade
 from courses.markdown import markdown_render
 from courses.models import Course, Exercise, Lesson, LessonBlock
@@ -143,6 +145,10 @@ def lesson_event_record(
     if position_seconds is not None:
         if isinstance(position_seconds, bool) or not isinstance(position_seconds, int | float):
             raise LessonEventError("position_seconds must be a number.")
+        try:
+            position_seconds = float(position_seconds)
+        except OverflowError:  # a JSON integer with hundreds of digits
+            position_seconds = math.inf
         if not math.isfinite(position_seconds) or position_seconds < 0:
             raise LessonEventError("position_seconds must be a finite number of seconds >= 0.")
         if (
@@ -164,3 +170,30 @@ def lesson_event_record(
     event.full_clean()
     event.save()
     return event
+
+
+PROFILE_FIELDS = {"first_name", "last_name", "email", "preferred_language"}
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, **fields: Any) -> User:
+    """Change a user's own profile; role, staff flags and username are not changed here."""
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise ApplicationError(
+            f"These fields cannot be changed here: {', '.join(sorted(unknown))}."
+        )
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.full_clean()
+    if fields:
+        user.save(update_fields=list(fields))
+    return user
+
+
+@transaction.atomic
+def auth_token_get_or_create(*, user: User) -> Token:
+    """The user's API token, created on first request."""
+    token, _created = Token.objects.get_or_create(user=user)
+    return token
+

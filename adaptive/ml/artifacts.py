@@ -105,17 +105,18 @@ def artifact_save(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         if model is not None:
-            kind = "lstm" if "lstm" in type(model.get_layer("recurrent")).__name__.lower() else "gru"
+            kind = (
+                "lstm" if "lstm" in type(model.get_layer("recurrent")).__name__.lower() else "gru"
+            )
             model.save(str(staging / MODEL_FILENAME))
             step_weights_save(step_weights_export(model), staging / STEP_WEIGHTS_FILENAME)
             primary = MODEL_FILENAME
-        else:
+        elif bkt is not None:
             kind = "bkt"
             (staging / BKT_FILENAME).write_text(json.dumps(bkt.as_dict()), encoding="utf-8")
             primary = BKT_FILENAME
         files = {
-            name: file_sha256(staging / name)
-            for name in sorted(p.name for p in staging.iterdir())
+            name: file_sha256(staging / name) for name in sorted(p.name for p in staging.iterdir())
         }
         written = {
             **metadata,

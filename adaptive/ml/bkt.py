@@ -78,7 +78,7 @@ _FIELDS = ("prior", "learn", "guess", "slip")
 
 @dataclass(frozen=True)
 class _Steps:
-    """Attempts in group order: ``group`` (window or learner row), 0-based ``skills``, ``correct``."""
+    """Attempts in group order: ``group`` (window or learner row), 0-based skills, answers."""
 
     group: np.ndarray
     skills: np.ndarray
@@ -102,8 +102,9 @@ class _Chains:
 def _steps(data: SequenceSet | Windows) -> _Steps:
     if isinstance(data, SequenceSet):
         group = np.repeat(np.arange(data.n_learners), data.lengths)
-        return _Steps(group, data.skills.astype(np.int64), data.correct.astype(np.int64),
-                      data.n_learners)
+        return _Steps(
+            group, data.skills.astype(np.int64), data.correct.astype(np.int64), data.n_learners
+        )
     lengths = data.lengths
     rows = np.repeat(np.arange(data.n_windows), lengths)
     positions = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -184,8 +185,9 @@ def _em_step(params: BKTParams, chains: _Chains, max_guess: float, max_slip: flo
         emission_unknown = np.where(observed == 1, guess, 1 - guess)
         c = scale[:, t + 1]
         new_known = emission_known * beta_known / c
-        new_unknown = ((1 - learn) * emission_unknown * beta_unknown
-                       + learn * emission_known * beta_known) / c
+        new_unknown = (
+            (1 - learn) * emission_unknown * beta_unknown + learn * emission_known * beta_known
+        ) / c
         xi = (1 - filtered[:, t]) * learn * emission_known * beta_known / c
         beta_known = np.where(following, new_known, 1.0)
         beta_unknown = np.where(following, new_unknown, 1.0)
@@ -212,11 +214,13 @@ def _em_step(params: BKTParams, chains: _Chains, max_guess: float, max_slip: flo
     chain_count = np.bincount(chains.skill, minlength=n_skills)
     prior = ratio(per_skill(posterior_known[:, 0], chains.skill), chain_count, params.prior)
     learn_new = ratio(
-        per_skill(transitions, chains.skill), per_skill(stay_unknown_mass, chains.skill),
+        per_skill(transitions, chains.skill),
+        per_skill(stay_unknown_mass, chains.skill),
         params.learn,
     )
-    guess_new = ratio(per_skill((1 - known_mass) * observed), per_skill(1 - known_mass),
-                      params.guess)
+    guess_new = ratio(
+        per_skill((1 - known_mass) * observed), per_skill(1 - known_mass), params.guess
+    )
     slip_new = ratio(per_skill(known_mass * (1 - observed)), per_skill(known_mass), params.slip)
     updated = BKTParams(
         prior=np.clip(prior, _FLOOR, 1 - _FLOOR),

@@ -63,9 +63,13 @@ def windows_predict(
     """P(correct) for every target position, shaped like ``windows.labels`` (0 at padding)."""
     predictions = np.zeros(windows.labels.shape, dtype=np.float32)
     width = windows.labels.shape[1]
+    uses_problems = "responses" in model.input
+    if uses_problems and windows.responses is None:
+        raise ValueError("the model uses problems but the windows carry none")
     for rows, steps in length_batches(windows.lengths, batch_size=batch_size):
         steps = min(steps, width)
-        output = model.predict_on_batch(windows.model_inputs(rows, steps))
+        inputs = windows.model_inputs(rows, steps, problems=uses_problems)
+        output = model.predict_on_batch(inputs)
         predictions[rows, :steps] = np.asarray(output, dtype=np.float32)
     return predictions
 
@@ -78,9 +82,7 @@ def windows_evaluate(
     return metrics.metrics_summary(*metrics.flatten_targets(windows.labels, predictions))
 
 
-def _history_batch(
-    sequences: SequenceSet, rows: np.ndarray, steps: int
-) -> dict[str, np.ndarray]:
+def _history_batch(sequences: SequenceSet, rows: np.ndarray, steps: int) -> dict[str, np.ndarray]:
     width = sequences.skills.shape[1]
     interactions = np.zeros((len(rows), steps, width), dtype=np.int32)
     responses = np.zeros((len(rows), steps), dtype=np.int32)
@@ -92,9 +94,11 @@ def _history_batch(
         if sequences.problems is not None:
             problem = sequences.problems[start:stop].astype(np.int64)
             responses[slot, : stop - start] = np.where(
-                problem > 0, problem + sequences.n_problems * sequences.correct[start:stop], 0
+                problem > 0,
+                problem + sequences.n_problems * sequences.correct[start:stop].astype(np.int64),
+                0,
             )
-    inputs = {"interactions": interactions}
+    inputs: dict[str, np.ndarray] = {"interactions": interactions}
     if sequences.problems is not None:
         inputs["responses"] = responses
     return inputs

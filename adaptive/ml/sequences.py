@@ -29,9 +29,10 @@ imputed. Learners left with fewer than ``min_length`` attempts are dropped after
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -109,7 +110,6 @@ class Windows:
     responses: np.ndarray | None = None  # (n, T) int32, problem + n_problems * correct
     target_problems: np.ndarray | None = None  # (n, T) int32, 1-based, 0 = unknown
     n_problems: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_windows(self) -> int:
@@ -121,15 +121,24 @@ class Windows:
         """Number of scored next-step predictions."""
         return int((self.labels >= 0).sum())
 
-    def model_inputs(self, rows: np.ndarray | slice | None = None, steps: int | None = None) -> dict:
-        """Return the dict of arrays the Keras model takes, optionally for some rows and steps."""
+    def model_inputs(
+        self,
+        rows: np.ndarray | slice | None = None,
+        steps: int | None = None,
+        *,
+        problems: bool = True,
+    ) -> dict[str, np.ndarray]:
+        """Return the dict of arrays the Keras model takes, optionally for some rows and steps.
+
+        ``problems=False`` leaves out the problem arrays, for a model trained without them.
+        """
         selected = slice(None) if rows is None else rows
         time = slice(None) if steps is None else slice(0, steps)
         inputs = {
             "interactions": self.interactions[selected, time],
             "target_skills": self.target_skills[selected, time],
         }
-        if self.responses is not None and self.target_problems is not None:
+        if problems and self.responses is not None and self.target_problems is not None:
             inputs["responses"] = self.responses[selected, time]
             inputs["target_problems"] = self.target_problems[selected, time]
         return inputs
@@ -151,7 +160,9 @@ def _skill_matrix(skills: Sequence[Any] | np.ndarray, n_skills: int) -> np.ndarr
             unique = list(dict.fromkeys(int(value) for value in entry if value is not None))
             matrix[row, : len(unique)] = unique
     if (matrix >= n_skills).any():
-        raise ValueError(f"skill index out of range: max {int(matrix.max())} >= n_skills {n_skills}")
+        raise ValueError(
+            f"skill index out of range: max {int(matrix.max())} >= n_skills {n_skills}"
+        )
     return matrix
 
 
@@ -186,7 +197,9 @@ def sequences_build(
     """
     learner_array = np.asarray(learners)
     time_array = np.asarray(times)
-    correct_array = np.asarray(correct, dtype=object if not isinstance(correct, np.ndarray) else None)
+    correct_array = np.asarray(
+        correct, dtype=object if not isinstance(correct, np.ndarray) else None
+    )
     rows_in = len(learner_array)
     if not (len(time_array) == len(correct_array) == len(skills) == rows_in):
         raise ValueError("learners, times, skills and correct must have the same length")
@@ -250,7 +263,9 @@ def sequences_build(
     )
 
 
-def sequences_subset(sequences: SequenceSet, learner_ids: Sequence[Any] | np.ndarray) -> SequenceSet:
+def sequences_subset(
+    sequences: SequenceSet, learner_ids: Sequence[Any] | np.ndarray
+) -> SequenceSet:
     """Return the sequences of the given learners (ids not present are ignored)."""
     wanted = np.isin(sequences.learner_ids, np.asarray(learner_ids))
     rows = np.flatnonzero(wanted)
@@ -289,6 +304,32 @@ def learners_split(
     bounds = np.round(np.cumsum(fractions) * len(unique)).astype(int)
     bounds[-1] = len(unique)
     return list(np.split(shuffled, bounds[:-1]))
+
+
+def learners_hash_split(
+    learner_ids: Sequence[Any] | np.ndarray,
+    *,
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    salt: str = "pathwise",
+) -> list[np.ndarray]:
+    """Split distinct learner ids by a hash of each id, so a learner keeps its group forever.
+
+    Unlike :func:`learners_split`, adding learners never moves existing ones: a learner held out
+    to judge today's model was held out from every earlier model too, which keeps the promotion
+    gate's comparison fair (the champion was never trained on the held-out learners).
+    """
+    if not np.isclose(sum(fractions), 1.0) or any(f < 0 for f in fractions):
+        raise ValueError("fractions must be non-negative and sum to 1")
+    unique = np.unique(np.asarray(learner_ids))
+    position = np.array(
+        [
+            int.from_bytes(hashlib.sha256(f"{salt}:{learner}".encode()).digest()[:8], "big")
+            / 2.0**64
+            for learner in unique
+        ]
+    )
+    group = np.searchsorted(np.cumsum(fractions)[:-1], position, side="right")
+    return [unique[group == index] for index in range(len(fractions))]
 
 
 def learners_kfold(learner_ids: Sequence[Any] | np.ndarray, *, k: int = 5, seed: int = 42) -> list:
@@ -360,7 +401,7 @@ def windows_build(
         responses = np.zeros((n_windows, window), dtype=np.int32)
         problem = sequences.problems[step].astype(np.int64)
         responses[row, position] = np.where(
-            problem > 0, problem + n_problems * sequences.correct[step], 0
+            problem > 0, problem + n_problems * sequences.correct[step].astype(np.int64), 0
         )
         target_problems = np.zeros((n_windows, window), dtype=np.int32)
         target_problems[t_row, t_pos] = sequences.problems[t_next]
@@ -407,6 +448,8 @@ def history_arrays(
     if sequences.problems is not None:
         problem = sequences.problems[start:stop].astype(np.int64)
         responses = np.where(
-            problem > 0, problem + sequences.n_problems * sequences.correct[start:stop], 0
+            problem > 0,
+            problem + sequences.n_problems * sequences.correct[start:stop].astype(np.int64),
+            0,
         ).astype(np.int32)
     return interactions, responses

@@ -76,7 +76,7 @@ def step_weights_export(model: Any) -> StepWeights:
 
 def step_weights_save(weights: StepWeights, path: str | Path) -> None:
     """Write the weights to an ``.npz`` file (no pickles)."""
-    arrays = {
+    arrays: dict[str, Any] = {
         "cell": np.array(weights.cell),
         "n_skills": np.array(weights.n_skills),
         "n_problems": np.array(weights.n_problems),
@@ -106,7 +106,7 @@ def step_weights_read(path: str | Path) -> StepWeights:
             bias=data["bias"],
             readout_kernel=data["readout_kernel"],
             readout_bias=data["readout_bias"],
-            response_embeddings=data["response_embeddings"] if "response_embeddings" in data else None,
+            response_embeddings=data.get("response_embeddings"),
         )
 
 

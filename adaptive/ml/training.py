@@ -31,6 +31,7 @@ import numpy as np
 from adaptive.ml.dkt import DKTConfig, dkt_build, dkt_compile
 from adaptive.ml.inference import length_batches, windows_predict
 from adaptive.ml.metrics import auc, flatten_targets
+from adaptive.ml.sequences import Windows
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -110,8 +111,10 @@ def device_resolve(device: str) -> str:
 
 def _device_scope(device: str) -> contextlib.AbstractContextManager:
     # Only "cpu" needs pinning: with a GPU visible the backends place work there already.
-    return keras.device("cpu:0") if device == "cpu" and accelerators_visible() else (
-        contextlib.nullcontext()
+    return (
+        keras.device("cpu:0")
+        if device == "cpu" and accelerators_visible()
+        else (contextlib.nullcontext())
     )
 
 
@@ -126,17 +129,17 @@ def _class_weights(labels: np.ndarray, mode: str | None) -> tuple[float, float]:
 
 
 def _training_batches(
-    windows: Any, batch_size: int, rng: np.random.Generator
+    windows: Windows, batch_size: int, rng: np.random.Generator, problems: bool
 ) -> Iterator[tuple[dict[str, np.ndarray], np.ndarray]]:
     width = windows.labels.shape[1]
     for rows, steps in length_batches(windows.lengths, batch_size=batch_size, rng=rng):
         steps = min(steps, width)
-        yield windows.model_inputs(rows, steps), windows.labels[rows, :steps]
+        yield windows.model_inputs(rows, steps, problems=problems), windows.labels[rows, :steps]
 
 
 def dkt_train(
-    train: Any,
-    validation: Any | None,
+    train: Windows,
+    validation: Windows | None,
     *,
     config: TrainConfig,
     on_epoch: EpochCallback | None = None,
@@ -177,7 +180,9 @@ def dkt_train(
         for epoch in range(1, config.epochs + 1):
             started = time.perf_counter()
             losses, weights = [], []
-            for inputs, labels in _training_batches(train, config.batch_size, rng):
+            for inputs, labels in _training_batches(
+                train, config.batch_size, rng, config.use_problems
+            ):
                 loss = model.train_on_batch(inputs, labels)
                 losses.append(float(np.asarray(loss).reshape(-1)[0]))
                 weights.append(float((labels >= 0).sum()))

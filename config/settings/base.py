@@ -145,6 +145,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ExerciseKindEnum": "courses.models.Exercise.Kind",
+        "LessonBlockKindEnum": "courses.models.LessonBlock.Kind",
+        "LanguageEnum": LANGUAGES,
+    },
 }
 
 # Celery: Redis when REDIS_URL is set, else the filesystem broker under var/ (embedded default).

@@ -1,10 +1,17 @@
 """Production settings: no default secret, DEBUG off, HTTPS everywhere."""
 
 from config.settings.base import *  # noqa: F403
+from django.core.exceptions import ImproperlyConfigured
+
 from config.settings.base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY")
+# The development key is public (it is in local.py); an empty or short key is no secret.
+if len(SECRET_KEY) < 32 or SECRET_KEY.startswith("pathwise-local-development-key"):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be a private value of at least 32 characters in production."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

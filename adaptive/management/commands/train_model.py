@@ -1,0 +1,92 @@
+"""`manage.py train_model [--kind gru|bkt] [--course SLUG|ID] [--epochs N] [--device auto]`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from adaptive.exceptions import ApplicationError
+from adaptive.management.scope import course_from_argument, scope_label
+from adaptive.models import ModelVersion, TrainingRun
+from adaptive.services.model_registry import model_version_train
+
+BAR_WIDTH = 30
+
+
+class Command(BaseCommand):
+    help = (
+        "Train a knowledge-tracing model on a course's attempts (or all attempts), register it "
+        "and let the promotion gate decide whether it replaces the active model."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--kind", choices=ModelVersion.Kind.values, default="gru")
+        parser.add_argument("--course", help="course slug or id; omitted: the global model")
+        parser.add_argument("--epochs", type=int, help="GRU epochs (default 20, early stopping)")
+        parser.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        epochs = options["epochs"]
+        if epochs is not None and epochs < 1:
+            raise CommandError("--epochs must be at least 1.")
+        if options["kind"] == ModelVersion.Kind.BKT and epochs is not None:
+            raise CommandError("--epochs applies to --kind gru only (BKT runs EM to convergence).")
+        course = course_from_argument(options["course"])
+        self.stdout.write(f"Training {options['kind']} for the {scope_label(course)} scope")
+        try:
+            run = model_version_train(
+                course=course,
+                kind=options["kind"],
+                epochs=epochs,
+                device=options["device"],
+                trigger=TrainingRun.Trigger.MANUAL,
+                on_progress=self._progress,
+            )
+        except ApplicationError as error:
+            raise CommandError(error.message) from error
+        except RuntimeError as error:
+            # adaptive.ml.training.DeviceUnavailableError: --device gpu on a machine without one
+            raise CommandError(str(error)) from error
+        version = run.model_version
+        if version is None:
+            raise CommandError(f"Training run {run.pk} produced no model version: {run.error}")
+        self.stdout.write("")
+        metrics = version.metrics or {}
+        self.stdout.write(
+            f"Model version {version.pk}: held-out AUC {metrics.get('auc')}, "
+            f"accuracy {metrics.get('acc')}, RMSE {metrics.get('rmse')}"
+        )
+        if version.status == ModelVersion.Status.ACTIVE:
+            self.stdout.write(self.style.SUCCESS(f"Promoted: version {version.pk} is active."))
+        else:
+            self.stdout.write(
+                self.style.WARNING(f"Rejected: {version.rejection_reason or version.status}")
+            )
+
+    def _progress(self, stage: str, info: dict[str, Any]) -> None:
+        if stage == "epoch":
+            done = int(BAR_WIDTH * info["epoch"] / max(info["epochs"], 1))
+            bar = "#" * done + "." * (BAR_WIDTH - done)
+            val_auc = info.get("val_auc")
+            line = (
+                f"\r[{bar}] epoch {info['epoch']}/{info['epochs']} loss {info['loss']:.4f} "
+                f"val AUC {val_auc if val_auc is None else f'{val_auc:.4f}'} "
+                f"{info['seconds']:.1f}s"
+            )
+            self.stdout.write(line, ending="")
+            if hasattr(self.stdout, "flush"):
+                self.stdout.flush()
+        elif stage == "train":
+            counts = info.get("counts", {})
+            self.stdout.write(
+                f"{counts.get('attempts', 0)} attempts, {counts.get('learners', 0)} learners "
+                f"({counts.get('train_learners', 0)} train / "
+                f"{counts.get('validation_learners', 0)} validation / "
+                f"{counts.get('holdout_learners', 0)} held out)"
+            )
+        elif stage == "gate":
+            self.stdout.write("")
+            self.stdout.write("Scoring the candidate and the active model on held-out learners")
+        sys.stdout.flush()

@@ -1,0 +1,1 @@
+"""Adaptive services (writes and side effects); the model registry lives in model_registry."""

@@ -1,0 +1,81 @@
+"""Django admin for accounts and activity; the attempt and lesson-event logs are read-only."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from learners.models import Attempt, Enrollment, LessonEvent, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "email", "role", "preferred_language", "is_staff", "date_joined"]
+    list_filter = ["role", "preferred_language", "is_staff", "is_superuser", "is_active"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+    date_hierarchy = "date_joined"
+    fieldsets = [
+        *DjangoUserAdmin.fieldsets,
+        (_("Pathwise"), {"fields": ["role", "preferred_language"]}),
+    ]
+    add_fieldsets = [
+        *DjangoUserAdmin.add_fieldsets,
+        (_("Pathwise"), {"fields": ["email", "role", "preferred_language"]}),
+    ]
+    show_full_result_count = False
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "course", "status", "enrolled_at", "completed_at"]
+    list_filter = ["status", "course"]
+    search_fields = ["user__username", "user__email", "course__title", "course__slug"]
+    list_select_related = ["user", "course"]
+    autocomplete_fields = ["user", "course"]
+    date_hierarchy = "enrolled_at"
+    show_full_result_count = False
+
+
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """The platform only appends to these logs: admin shows them and changes nothing."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
+
+
+@admin.register(Attempt)
+class AttemptAdmin(AppendOnlyAdmin):
+    list_display = [
+        "id",
+        "user",
+        "exercise",
+        "course",
+        "is_correct",
+        "hints_used",
+        "duration_ms",
+        "created_at",
+    ]
+    list_filter = ["is_correct", "course"]
+    search_fields = ["user__username", "exercise__title", "exercise__external_id", "external_id"]
+    list_select_related = ["user", "exercise", "course"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(LessonEvent)
+class LessonEventAdmin(AppendOnlyAdmin):
+    list_display = ["id", "user", "verb", "lesson", "block", "position_seconds", "created_at"]
+    list_filter = ["verb", "lesson__module__course"]
+    search_fields = ["user__username", "lesson__title"]
+    list_select_related = ["user", "lesson", "block"]
+    date_hierarchy = "created_at"

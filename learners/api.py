@@ -1,0 +1,206 @@
+"""REST endpoints of learner activity: tokens, profile, enrolments, attempts, events, progress.
+
+Every list is the caller's own; the one exception is the attempts of a course, which its editors
+may list with `?course=`.
+"""
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, generics, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from courses.api import ID_PATTERN, query_id
+from courses.selectors import lesson_block_list_visible
+from learners import services
+from learners.models import Attempt, Enrollment, LessonEvent
+from learners.selectors import (
+    attempt_list_visible,
+    lesson_event_list_for_user,
+    progress_for_user,
+    video_resume_position,
+)
+from learners.serializers import (
+    AttemptCreateSerializer,
+    AttemptResultSerializer,
+    AttemptSerializer,
+    AuthTokenSerializer,
+    CourseProgressSerializer,
+    CredentialsSerializer,
+    EnrollmentCreateSerializer,
+    EnrollmentSerializer,
+    LessonEventCreateSerializer,
+    LessonEventSerializer,
+    ProfileUpdateSerializer,
+    ResumePositionSerializer,
+    UserSerializer,
+)
+
+
+def _validated(
+    view: Any, serializer_class: type[serializers.Serializer], **kwargs: Any
+) -> dict[str, Any]:
+    serializer = serializer_class(
+        data=view.request.data, context=view.get_serializer_context(), **kwargs
+    )
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class AuthTokenView(generics.GenericAPIView):
+    """Trade a username and password for an API token (send it as `Authorization: Token ...`)."""
+
+    permission_classes = (AllowAny,)
+    # No session: a token request must not need a CSRF token.
+    authentication_classes = ()
+    serializer_class = CredentialsSerializer
+
+    @extend_schema(request=CredentialsSerializer, responses=AuthTokenSerializer)
+    def post(self, request: Request) -> Response:
+        credentials = _validated(self, CredentialsSerializer)
+        user = authenticate(request=request._request, **credentials)
+        if user is None or not user.is_active:
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["Unable to log in with the given username and password."]}
+            )
+        token = services.auth_token_get_or_create(user=user)
+        return Response(AuthTokenSerializer({"token": token.key}).data)
+
+
+class MeView(generics.GenericAPIView):
+    """The caller's profile; the role and staff flag are read-only."""
+
+    permission_classes = (IsAuthenticated,)
+    serializer_class = UserSerializer
+
+    @extend_schema(responses=UserSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user).data)
+
+    @extend_schema(request=ProfileUpdateSerializer, responses=UserSerializer)
+    def patch(self, request: Request) -> Response:
+        fields = _validated(self, ProfileUpdateSerializer, partial=True)
+        return Response(
+            UserSerializer(services.user_profile_update(user=request.user, **fields)).data
+        )
+
+
+class MyProgressView(generics.GenericAPIView):
+    """Lessons completed and exercises solved in each course the caller is enrolled in."""
+
+    permission_classes = (IsAuthenticated,)
+    serializer_class = CourseProgressSerializer
+
+    @extend_schema(responses=CourseProgressSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(progress_for_user(user=request.user))
+        return self.get_paginated_response(CourseProgressSerializer(page, many=True).data)
+
+
+class VideoResumeView(APIView):
+    """Where the caller left a video or audio block."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(responses=ResumePositionSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        block = lesson_block_list_visible(user=request.user).filter(pk=pk).first()
+        if block is None:
+            raise exceptions.NotFound()
+        position = video_resume_position(user=request.user, block=block)
+        return Response(
+            ResumePositionSerializer({"block": block.pk, "position_seconds": position}).data
+        )
+
+
+class LearnerViewSet(viewsets.GenericViewSet):
+    permission_classes = (IsAuthenticated,)
+    lookup_value_regex = ID_PATTERN
+
+
+class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, LearnerViewSet):
+    queryset = Enrollment.objects.none()
+    serializer_class = EnrollmentSerializer
+
+    def get_queryset(self) -> QuerySet[Enrollment]:
+        return (
+            Enrollment.objects.filter(user=self.request.user)
+            .select_related("course")
+            .order_by("-enrolled_at", "-id")
+        )
+
+    @extend_schema(
+        request=EnrollmentCreateSerializer,
+        responses={201: EnrollmentSerializer},
+        summary="Enrol the caller in a published course (again after a drop)",
+    )
+    def create(self, request: Request) -> Response:
+        fields = _validated(self, EnrollmentCreateSerializer)
+        enrollment = services.enrollment_create(user=request.user, **fields)
+        return Response(EnrollmentSerializer(enrollment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=EnrollmentSerializer, summary="Leave the course")
+    @action(detail=True, methods=["post"])
+    def drop(self, request: Request, pk: str) -> Response:
+        enrollment = services.enrollment_drop(enrollment=self.get_object())
+        return Response(EnrollmentSerializer(enrollment).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "course",
+                int,
+                description="Attempts in this course: every learner's when the caller edits "
+                "the course, else the caller's own.",
+            )
+        ],
+        summary="The caller's attempts (or a course's, for its editors)",
+    ),
+    retrieve=extend_schema(summary="One of the caller's attempts"),
+)
+class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, LearnerViewSet):
+    queryset = Attempt.objects.none()
+    serializer_class = AttemptSerializer
+
+    def get_queryset(self) -> QuerySet[Attempt]:
+        course_id = query_id(self.request, "course") if self.action == "list" else None
+        return attempt_list_visible(user=self.request.user, course_id=course_id)
+
+    @extend_schema(
+        request=AttemptCreateSerializer,
+        responses={201: AttemptResultSerializer},
+        summary="Answer an exercise; the server grades it and reveals the answer",
+    )
+    def create(self, request: Request) -> Response:
+        fields = _validated(self, AttemptCreateSerializer)
+        result = services.attempt_submit(user=request.user, **fields)
+        body = {
+            "feedback": result.feedback,
+            "explanation_html": result.explanation_html,
+            "correct_answer": result.correct_answer,
+        }
+        return Response(
+            {**AttemptSerializer(result.attempt).data, **body}, status=status.HTTP_201_CREATED
+        )
+
+
+class LessonEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, LearnerViewSet):
+    queryset = LessonEvent.objects.none()
+    serializer_class = LessonEventSerializer
+
+    def get_queryset(self) -> QuerySet[LessonEvent]:
+        return lesson_event_list_for_user(user=self.request.user)
+
+    @extend_schema(request=LessonEventCreateSerializer, responses={201: LessonEventSerializer})
+    def create(self, request: Request) -> Response:
+        fields = _validated(self, LessonEventCreateSerializer)
+        event = services.lesson_event_record(user=request.user, **fields)
+        return Response(LessonEventSerializer(event).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,54 @@
+"""Forms of the learner pages: sign-up, profile, answers to exercises."""
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import Exercise
+from learners.models import User
+
+
+class SignupForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    password1 = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    preferred_language = forms.ChoiceField(
+        label=_("Preferred language"), choices=settings.LANGUAGES
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        return cleaned
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email", "preferred_language"]
+
+
+def answer_from_post(*, exercise: Exercise, data: Any) -> Any:
+    """The answer in the shape `attempt_submit` expects, read from the exercise's form fields."""
+    if exercise.kind == Exercise.Kind.SINGLE:
+        value = data.get("answer", "")
+        return int(value) if value.isdigit() else value or None
+    if exercise.kind == Exercise.Kind.MULTIPLE:
+        values = data.getlist("answer")
+        return [int(value) if value.isdigit() else value for value in values]
+    return data.get("answer", "")
+
+
+def int_from_post(data: Any, name: str, default: int = 0) -> int:
+    """A small non-negative integer field, or `default` when absent or malformed."""
+    value = str(data.get(name, "")).strip()
+    return int(value) if value.isdigit() and len(value) < 9 else default

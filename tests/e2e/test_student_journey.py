@@ -1,0 +1,135 @@
+"""A student signs up, enrols, watches part of a video, comes back to it, and answers exercises."""
+
+import pytest
+from django.core.files import File
+
+from courses.models import Exercise, LessonBlock
+from learners.models import Attempt, LessonEvent, User
+from tests.e2e.conftest import media_fixture, screenshot
+from tests.factories import (
+    ChoiceFactory,
+    CourseFactory,
+    ExerciseFactory,
+    HintFactory,
+    LessonBlockFactory,
+    LessonFactory,
+    ModuleFactory,
+    SkillFactory,
+    TeacherFactory,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def _course():
+    course = CourseFactory(
+        slug="python", title="Python from zero", summary="Variables, loops and functions.",
+        owner=TeacherFactory(username="guido"),
+        description_md="Learn **Python** step by step.\n\n```python\nprint('hi')\n```",
+    )
+    variables = SkillFactory(course=course, name="Variables")
+    module = ModuleFactory(course=course, title="First steps", position=1)
+    first = LessonFactory(module=module, title="Names and values", slug="names", position=1)
+    LessonFactory(module=module, title="Loops", slug="loops", position=2)
+    first.skills.set([variables])
+    LessonBlockFactory(
+        lesson=first, position=1,
+        body_md="A *variable* names a value: $x = 2$.\n\n```python\nx = 2\nprint(x)\n```",
+    )
+    with media_fixture("intro.webm").open("rb") as video, media_fixture("intro.vtt").open("rb") as vtt:
+        LessonBlockFactory(
+            lesson=first, position=2, kind=LessonBlock.Kind.VIDEO, body_md="Watch this first.",
+            media=File(video, name="intro.webm"), captions=File(vtt, name="intro.vtt"),
+            duration_seconds=8, transcript="Welcome to the course. Let us begin.",
+        )
+    exercise = ExerciseFactory(
+        course=course, title="After x = 2", kind=Exercise.Kind.SINGLE, numeric_answer=None,
+        prompt_md="After `x = 2`, what does `print(x)` show?",
+        explanation_md="`print` shows the value the name refers to: **2**.",
+    )
+    exercise.skills.set([variables])
+    ChoiceFactory(exercise=exercise, text="x", is_correct=False, position=1,
+                  feedback="That is the name, not its value.")
+    ChoiceFactory(exercise=exercise, text="2", is_correct=True, position=2)
+    HintFactory(exercise=exercise, position=1, text="A name stands for its value.")
+    LessonBlockFactory(
+        lesson=first, position=3, kind=LessonBlock.Kind.EXERCISE, body_md="", exercise=exercise
+    )
+    return course
+
+
+def test_student_journey(page):
+    course = _course()
+    base = page.base_url
+    # sign up
+    page.goto(base + "/")
+    page.get_by_role("link", name="Sign up").first.click()
+    page.get_by_label("Username").fill("grace")
+    page.get_by_label("E-mail").fill("grace@example.org")
+    page.get_by_label("Password", exact=True).fill("a-long-pass-phrase")
+    page.get_by_label("Password again").fill("a-long-pass-phrase")
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(base + "/courses/")
+    assert User.objects.get(username="grace").role == "student"
+    screenshot(page, "01-catalogue")
+    # enrol
+    page.get_by_role("link", name="Python from zero").click()
+    page.get_by_role("button", name="Enrol in this course").click()
+    page.get_by_text("You are enrolled.", exact=True).wait_for()
+    screenshot(page, "02-course-page")
+    page.get_by_role("link", name="Continue learning").click()
+    # watch part of the video
+    video = page.locator("video[data-block]")
+    page.wait_for_selector("video[data-ready='1']")
+    assert page.locator("track[kind='captions']").count() == 1
+    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.currentTime = 3; }")
+    page.wait_for_function("() => document.querySelector('video').dataset.lastEvent === 'seeked:201'")
+    page.evaluate("() => document.querySelector('video').play()")
+    page.wait_for_function("() => document.querySelector('video').currentTime > 4")
+    page.evaluate("() => document.querySelector('video').pause()")
+    page.wait_for_function("() => document.querySelector('video').dataset.lastEvent === 'paused:201'")
+    paused_at = LessonEvent.objects.filter(verb="paused").latest("id").position_seconds
+    assert 4 <= paused_at < 8
+    verbs = list(LessonEvent.objects.filter(block__isnull=False).values_list("verb", flat=True))
+    assert verbs[:3] == ["seeked", "played", "paused"]
+    screenshot(page, "03-lesson-player")
+    # come back: the video resumes where it was paused
+    page.reload()
+    page.wait_for_selector("video[data-ready='1']")
+    page.wait_for_function("() => document.querySelector('video').currentTime > 0")
+    resumed_at = video.evaluate("v => v.currentTime")
+    assert abs(resumed_at - paused_at) < 0.6
+    assert page.get_by_text("Resuming where you left off").is_visible()
+    # a hint, a wrong answer, then the right one
+    page.get_by_role("button", name="Show a hint").click()
+    page.get_by_text("A name stands for its value.").wait_for()
+    assert page.get_by_role("button", name="No more hints").is_disabled()
+    page.get_by_label("x", exact=True).check()
+    page.get_by_role("button", name="Check my answer").click()
+    page.get_by_text("Not quite. Try again.").wait_for()
+    assert page.get_by_text("That is the name, not its value.").is_visible()
+    page.get_by_label("2", exact=True).check()
+    page.get_by_role("button", name="Check my answer").click()
+    page.get_by_text("Correct!").wait_for()
+    assert page.locator(".explanation strong").inner_text() == "2"
+    screenshot(page, "04-exercise-answered")
+    attempts = list(Attempt.objects.order_by("id").values_list("is_correct", "hints_used"))
+    assert attempts == [(False, 1), (True, 1)]
+    # mark complete and go on
+    page.get_by_role("button", name="Mark complete and continue").click()
+    page.get_by_role("heading", name="Loops").wait_for()
+    # the dashboard: progress and activity changed; no learning path yet, said plainly
+    page.get_by_role("link", name="My dashboard").click()
+    assert page.get_by_text("1 of 2 lessons complete (50.0%).").is_visible()
+    assert page.get_by_text("1 correct answers out of 2.").is_visible()
+    assert page.locator("[data-empty='learning-path']").is_visible()
+    assert page.locator("[data-empty='mastery']").is_visible()
+    assert page.locator("#activity .badge.wrong").count() == 1
+    screenshot(page, "05-student-dashboard")
+    # narrow screens: the lesson still fits
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(base + f"/courses/{course.slug}/")
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll_width <= 390
+    screenshot(page, "06-course-page-mobile")
+    assert page.js_errors == []

@@ -1,0 +1,151 @@
+"""`manage.py import_interactions`: bulk, idempotent, and all-or-nothing on a malformed row."""
+
+import gzip
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from courses.models import Course, Exercise, Skill
+from learners.models import Attempt, Enrollment, User
+
+pytestmark = pytest.mark.django_db
+
+# user 1: problem 11 has two skills (rows 3-4 are one attempt); user 2 answers problem 10 twice.
+AKT_ROWS = """\
+user_id,seq_idx,problem_id,skill_idx,correct,akt_test_fold
+1,0,10,1,1,1
+1,1,11,1,0,1
+1,2,11,2,0,1
+1,3,12,2,1,1
+2,0,10,1,0,2
+2,1,10,1,1,2
+"""
+
+
+def _write(tmp_path, text: str, name: str = "log.csv", *, compress: bool = False):
+    path = tmp_path / name
+    if compress:
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
+def _import(path, *args: str) -> str:
+    out, err = StringIO(), StringIO()
+    call_command(
+        "import_interactions", str(path), "--format", "assistments", *args, stdout=out, stderr=err
+    )
+    return out.getvalue()
+
+
+def _counts() -> tuple[int, ...]:
+    return (
+        User.objects.count(),
+        Course.objects.count(),
+        Skill.objects.count(),
+        Exercise.objects.count(),
+        Attempt.objects.count(),
+        Enrollment.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_import_creates_users_skills_exercises_and_merged_attempts(tmp_path, compress):
+    path = _write(tmp_path, AKT_ROWS, "log.csv.gz" if compress else "log.csv", compress=compress)
+    output = _import(path, "--course", "assist-test", "--batch-size", "2")
+
+    course = Course.objects.get(slug="assist-test")
+    assert course.owner.role == User.Role.TEACHER
+    students = User.objects.filter(username__startswith="assist-").order_by("username")
+    assert [(user.username, user.role) for user in students] == [
+        ("assist-1", "student"),
+        ("assist-2", "student"),
+    ]
+    assert not any(user.has_usable_password() for user in students)
+    assert sorted(Skill.objects.filter(course=course).values_list("external_id", flat=True)) == [
+        "1",
+        "2",
+    ]
+    merged = Exercise.objects.get(course=course, external_id="11")
+    assert sorted(merged.skills.values_list("external_id", flat=True)) == ["1", "2"]
+    assert Exercise.objects.filter(course=course).count() == 3
+    attempts = list(
+        Attempt.objects.filter(course=course)
+        .order_by("user__username", "created_at")
+        .values_list("user__username", "exercise__external_id", "is_correct", "external_id")
+    )
+    assert attempts == [
+        ("assist-1", "10", True, "1:0"),
+        ("assist-1", "11", False, "1:1"),
+        ("assist-1", "12", True, "1:3"),
+        ("assist-2", "10", False, "2:0"),
+        ("assist-2", "10", True, "2:1"),
+    ]
+    assert Enrollment.objects.filter(course=course).count() == 2
+    assert "5 attempts" in output
+
+
+def test_reimport_adds_nothing(tmp_path):
+    path = _write(tmp_path, AKT_ROWS)
+    _import(path)
+    before = _counts()
+    created_at = list(Attempt.objects.order_by("external_id").values_list("created_at", flat=True))
+
+    output = _import(path)
+
+    assert _counts() == before
+    assert "0 attempts" in output
+    assert (
+        list(Attempt.objects.order_by("external_id").values_list("created_at", flat=True))
+        == created_at
+    )
+
+
+def test_import_accepts_assistments_column_names_and_skill_names(tmp_path):
+    text = (
+        "order_id,user_id,problem_id,skill_id,skill_name,correct\n"
+        "100,7,55,3,Addition,1\n"
+        "100,7,55,4,Subtraction,1\n"
+        "101,7,56,3,Addition,0\n"
+    )
+    _import(_write(tmp_path, text))
+    assert sorted(Skill.objects.values_list("external_id", "name")) == [
+        ("3", "Addition"),
+        ("4", "Subtraction"),
+    ]
+    assert Attempt.objects.count() == 2
+    assert Exercise.objects.get(external_id="55").skills.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (AKT_ROWS.replace("1,3,12,2,1,1", "1,3,12,2,yes,1"), "line 5: correct must be 0 or 1"),
+        (AKT_ROWS.replace("2,1,10,1,1,2", "2,first,10,1,1,2"), "line 7: the order (seq_idx)"),
+        (AKT_ROWS.replace("1,1,11,1,0,1", "1,1,11,0,1"), "line 3: expected 6 columns, found 5"),
+        (AKT_ROWS.replace("1,2,11,2,0,1", "1,2,,2,0,1"), "line 4: the problem id is empty"),
+        (AKT_ROWS.replace("user_id,seq_idx,", "user_id,step,"), "line 1: no order column"),
+        (AKT_ROWS.replace("2,1,10,1,1,2", "2,0,13,1,1,2"), "line 7: user 2 already has order 0"),
+    ],
+    ids=["bad-correct", "non-integer-order", "missing-column", "empty-problem", "no-header", "dup"],
+)
+def test_malformed_row_fails_with_its_line_and_writes_nothing(tmp_path, text, message):
+    before = _counts()
+    with pytest.raises(CommandError) as error:
+        _import(_write(tmp_path, text))
+    assert message in str(error.value)
+    assert _counts() == before
+
+
+def test_missing_file_is_a_command_error(tmp_path):
+    with pytest.raises(CommandError, match="No such file"):
+        _import(tmp_path / "absent.csv")
+
+
+def test_unknown_format_is_a_command_error(tmp_path):
+    path = _write(tmp_path, AKT_ROWS)
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command("import_interactions", str(path), "--format", "edx")
+    assert _counts() == (0, 0, 0, 0, 0, 0)

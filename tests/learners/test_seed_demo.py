@@ -1,0 +1,176 @@
+"""`manage.py seed_demo` and the generative model of learning behind its simulated students."""
+
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+
+from courses.grading import answer_grade
+from courses.models import (
+    Choice,
+    Course,
+    Exercise,
+    Hint,
+    Lesson,
+    LessonBlock,
+    Module,
+    Skill,
+    SkillPrerequisite,
+)
+from courses.selectors import skill_prerequisite_graph
+from courses.validators import validate_audio, validate_captions, validate_image, validate_video
+from learners.demo.seeding import DEMO_PASSWORD_STUDENT, DEMO_PASSWORD_TEACHER
+from learners.demo.simulation import (
+    LearnerState,
+    SimulatedItem,
+    cohort_simulate,
+    learner_profile_sample,
+    prerequisites_order,
+    response_probability,
+)
+from learners.models import Attempt, Enrollment, LessonEvent, User
+
+MODELS = (
+    User,
+    Course,
+    Module,
+    Lesson,
+    LessonBlock,
+    Skill,
+    SkillPrerequisite,
+    Exercise,
+    Choice,
+    Hint,
+    Enrollment,
+    Attempt,
+    LessonEvent,
+)
+
+
+def _seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", "--students", "5", "--seed", "7", *args, stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_the_promised_course_and_activity(client):
+    # when
+    output = _seed()
+    # then: the catalogue
+    course = Course.objects.get(slug="foundations-of-algebra")
+    assert course.is_published
+    assert course.owner.username == "teacher"
+    assert Module.objects.filter(course=course).count() >= 3
+    assert Lesson.objects.filter(module__course=course).count() >= 10
+    assert Skill.objects.filter(course=course).count() >= 15
+    exercises = list(Exercise.objects.filter(course=course).prefetch_related("hints", "choices"))
+    assert len(exercises) >= 40
+    assert {exercise.kind for exercise in exercises} == set(Exercise.Kind.values)
+    assert all(exercise.hints.all() and exercise.explanation_md for exercise in exercises)
+    assert all(
+        choice.feedback
+        for exercise in exercises
+        for choice in exercise.choices.all()
+        if exercise.kind in ("single", "multiple")
+    )
+    assert any(exercise.tolerance > 0 for exercise in exercises if exercise.kind == "numeric")
+    # every exercise sits in a lesson; every lesson has text
+    blocks = LessonBlock.objects.filter(lesson__module__course=course)
+    assert set(blocks.exclude(exercise=None).values_list("exercise_id", flat=True)) == {
+        exercise.pk for exercise in exercises
+    }
+    assert blocks.filter(kind="text").values("lesson").distinct().count() == Lesson.objects.count()
+    assert blocks.filter(kind="text", body_md__contains="```python").exists()
+    assert blocks.filter(kind="text", body_md__contains="$$").exists()
+    # then: the prerequisite graph is a DAG with real edges
+    graph = skill_prerequisite_graph(course=course)
+    assert len(prerequisites_order(graph)) == len(graph)
+    assert SkillPrerequisite.objects.filter(skill__course=course).count() >= 15
+    # then: the accounts
+    assert "teach-algebra-demo" in output
+    assert client.login(username="teacher", password=DEMO_PASSWORD_TEACHER)
+    assert client.login(username="maya", password=DEMO_PASSWORD_STUDENT)
+    assert User.objects.get(username="teacher").role == User.Role.TEACHER
+    assert User.objects.filter(username__startswith="sim-student-").count() == 5
+    assert Enrollment.objects.filter(course=course).count() == 5 + 3
+    # then: simulated attempts are graded the way the server would grade them
+    attempts = list(Attempt.objects.filter(course=course).select_related("exercise"))
+    assert len(attempts) > 100
+    assert {attempt.user.username for attempt in attempts} >= {"maya", "leo"}
+    assert not Attempt.objects.filter(user__username="sam").exists()
+    assert all(
+        answer_grade(exercise=attempt.exercise, answer=attempt.answer).is_correct
+        == attempt.is_correct
+        for attempt in attempts
+    )
+    assert LessonEvent.objects.filter(verb=LessonEvent.Verb.VIEWED).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_media_pass_the_upload_validators():
+    _seed()
+    blocks = {block.kind: block for block in LessonBlock.objects.exclude(media="")}
+    assert set(blocks) == {"video", "audio", "image"}
+    for kind, validator in (
+        ("video", validate_video),
+        ("audio", validate_audio),
+        ("image", validate_image),
+    ):
+        with blocks[kind].media.open("rb") as stored:
+            validator(stored)
+    with blocks["video"].captions.open("rb") as captions:
+        validate_captions(captions)
+    with blocks["video"].media.open("rb") as video:
+        assert video.read(12)[4:8] == b"ftyp"
+    assert blocks["video"].media.name.endswith(".mp4")
+    assert blocks["video"].duration_seconds == 6
+    assert blocks["video"].transcript
+    assert blocks["audio"].transcript
+    assert blocks["image"].alt_text
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_changes_nothing():
+    _seed()
+    before = _counts()
+    output = _seed()
+    assert _counts() == before
+    assert "already exists" in output
+    assert "teacher" in output
+    assert DEMO_PASSWORD_STUDENT in output
+
+
+def test_prerequisites_order_puts_prerequisites_first_and_refuses_a_cycle():
+    assert prerequisites_order({3: {1, 2}, 2: {1}, 1: set()}) == [1, 2, 3]
+    with pytest.raises(ValueError, match="cycle"):
+        prerequisites_order({1: {2}, 2: {1}})
+
+
+def test_simulated_students_learn_with_practice():
+    chain = {skill: ({skill - 1} if skill else set()) for skill in range(6)}
+    items = [SimulatedItem(key=key, skills=(key % 6,), guess=0.2, hints=2) for key in range(18)]
+    responses = cohort_simulate(learners=150, items=items, prerequisites=chain, seed=3)
+    by_try: dict[int, list[bool]] = {}
+    tries: dict[tuple[int, int], int] = {}
+    for response in responses:
+        key = (response.learner, response.skills[0])
+        by_try.setdefault(tries.get(key, 0), []).append(response.is_correct)
+        tries[key] = tries.get(key, 0) + 1
+    first, fifth = np.mean(by_try[0]), np.mean(by_try[4])
+    assert fifth > first + 0.2
+    # responses are reproducible from the seed
+    again = cohort_simulate(learners=150, items=items, prerequisites=chain, seed=3)
+    assert again == responses
+
+
+def test_response_probability_is_slip_or_guess():
+    profile = learner_profile_sample(np.random.default_rng(0))
+    item = SimulatedItem(key=1, skills=(1, 2), guess=0.25)
+    assert response_probability(LearnerState(profile, {1}), item) == 0.25
+    assert response_probability(LearnerState(profile, {1, 2}), item) == 1 - profile.slip

@@ -1,0 +1,396 @@
+"""Learner activity services: enrolment, graded attempts and lesson events."""
+
+import logging
+import threading
+
+import pytest
+from django.db import connection
+
+from courses.exceptions import GradingError
+from courses.models import Course, Exercise, LessonBlock
+from learners.events import attempt_recorded
+from learners.exceptions import AttemptError, EnrollmentError, LessonEventError
+from learners.models import Attempt, Enrollment, LessonEvent
+from learners.services import (
+    MAX_DURATION_MS,
+    attempt_submit,
+    enrollment_create,
+    lesson_event_record,
+)
+from tests.factories import (
+    ChoiceFactory,
+    CourseFactory,
+    EnrollmentFactory,
+    ExerciseFactory,
+    HintFactory,
+    LessonBlockFactory,
+    LessonFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def recorded():
+    """Attempt ids announced through learners.events.attempt_recorded during the test."""
+    received: list[int] = []
+
+    def receiver(sender, attempt_id, **kwargs):
+        received.append(attempt_id)
+
+    attempt_recorded.connect(receiver, weak=False, dispatch_uid="test-recorded")
+    yield received
+    attempt_recorded.disconnect(dispatch_uid="test-recorded")
+
+
+@pytest.fixture
+def enrollment() -> Enrollment:
+    return EnrollmentFactory()
+
+
+@pytest.fixture
+def numeric(enrollment) -> Exercise:
+    exercise = ExerciseFactory(course=enrollment.course, numeric_answer=42.0, tolerance=0.5)
+    HintFactory(exercise=exercise, position=1)
+    HintFactory(exercise=exercise, position=2)
+    return exercise
+
+
+# Enrolment --------------------------------------------------------------------------------------
+
+
+def test_learner_enrols_in_a_published_course():
+    user, course = UserFactory(), CourseFactory()
+
+    enrollment = enrollment_create(user=user, course=course)
+
+    assert (enrollment.user, enrollment.course, enrollment.status) == (
+        user,
+        course,
+        Enrollment.Status.ACTIVE,
+    )
+    assert Enrollment.objects.count() == 1
+
+
+@pytest.mark.parametrize("status", [Course.Status.DRAFT, Course.Status.ARCHIVED])
+def test_course_that_is_not_published_refuses_enrolment(status):
+    course = CourseFactory(status=status, published_at=None)
+
+    with pytest.raises(EnrollmentError, match="not open for enrolment"):
+        enrollment_create(user=UserFactory(), course=course)
+
+    assert Enrollment.objects.count() == 0
+
+
+def test_enrolling_twice_returns_the_same_enrolment(enrollment):
+    again = enrollment_create(user=enrollment.user, course=enrollment.course)
+
+    assert again.pk == enrollment.pk
+    assert Enrollment.objects.count() == 1
+
+
+def test_enrolling_again_after_dropping_reactivates(enrollment):
+    enrollment.status = Enrollment.Status.DROPPED
+    enrollment.save()
+
+    again = enrollment_create(user=enrollment.user, course=enrollment.course)
+
+    enrollment.refresh_from_db()
+    assert (again.pk, enrollment.status) == (enrollment.pk, Enrollment.Status.ACTIVE)
+    assert Enrollment.objects.count() == 1
+
+
+# Attempts ---------------------------------------------------------------------------------------
+
+
+def test_attempt_is_graded_on_the_server_and_stored(enrollment, numeric):
+    result = attempt_submit(
+        user=enrollment.user,
+        exercise=numeric,
+        answer="４２,４",  # noqa: RUF001
+        hints_used=2,
+        duration_ms=5300,
+    )
+
+    attempt = Attempt.objects.get()
+    assert result.attempt == attempt
+    assert (
+        attempt.user,
+        attempt.exercise,
+        attempt.course,
+        attempt.answer,
+        attempt.is_correct,
+        attempt.hints_used,
+        attempt.duration_ms,
+    ) == (enrollment.user, numeric, enrollment.course, 42.4, True, 2, 5300)
+    assert (result.correct_answer, result.explanation_html) == (42.0, "<p>6 x 7 = 42.</p>")
+
+
+def test_wrong_answer_is_stored_as_incorrect(enrollment, numeric):
+    attempt_submit(user=enrollment.user, exercise=numeric, answer=41)
+
+    assert list(Attempt.objects.values_list("answer", "is_correct")) == [(41.0, False)]
+
+
+def test_text_attempt_stores_the_normalised_answer(enrollment):
+    exercise = ExerciseFactory(
+        course=enrollment.course,
+        kind=Exercise.Kind.TEXT,
+        numeric_answer=None,
+        accepted_answers=["Hello World"],
+    )
+
+    result = attempt_submit(user=enrollment.user, exercise=exercise, answer="  ＨＥＬＬＯ   world ")  # noqa: RUF001
+
+    assert (result.attempt.answer, result.attempt.is_correct) == ("hello world", True)
+    assert result.correct_answer == "Hello World"
+
+
+def test_multiple_choice_attempt_stores_sorted_ids_and_feedback(enrollment):
+    exercise = ExerciseFactory(
+        course=enrollment.course, kind=Exercise.Kind.MULTIPLE, numeric_answer=None
+    )
+    a = ChoiceFactory(exercise=exercise, is_correct=True, feedback="a is right")
+    b = ChoiceFactory(exercise=exercise, is_correct=False)
+    c = ChoiceFactory(exercise=exercise, is_correct=True)
+
+    result = attempt_submit(user=enrollment.user, exercise=exercise, answer=[c.pk, a.pk])
+
+    result.attempt.refresh_from_db()
+    assert (result.attempt.answer, result.attempt.is_correct) == ([a.pk, c.pk], True)
+    assert result.feedback == ["a is right"]
+    assert result.correct_answer == [a.pk, c.pk]
+    assert b.pk not in result.correct_answer
+
+
+def test_client_cannot_decide_correctness(enrollment, numeric):
+    with pytest.raises(TypeError):
+        attempt_submit(user=enrollment.user, exercise=numeric, answer=1, is_correct=True)
+
+    assert Attempt.objects.count() == 0
+
+
+def test_attempt_without_enrolment_is_refused(
+    numeric, recorded, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(AttemptError):
+        attempt_submit(user=UserFactory(), exercise=numeric, answer=42)
+
+    assert Attempt.objects.count() == 0
+    assert recorded == []
+
+
+def test_attempt_after_dropping_is_refused(enrollment, numeric):
+    enrollment.status = Enrollment.Status.DROPPED
+    enrollment.save()
+
+    with pytest.raises(AttemptError, match="Enrol in the course"):
+        attempt_submit(user=enrollment.user, exercise=numeric, answer=42)
+
+    assert Attempt.objects.count() == 0
+
+
+def test_attempt_in_another_course_is_refused(enrollment):
+    other = ExerciseFactory()
+
+    with pytest.raises(AttemptError):
+        attempt_submit(user=enrollment.user, exercise=other, answer=42)
+
+    assert Attempt.objects.count() == 0
+
+
+def test_malformed_answer_is_refused_and_nothing_is_stored(enrollment, numeric):
+    with pytest.raises(GradingError):
+        attempt_submit(user=enrollment.user, exercise=numeric, answer="NaN")
+
+    assert Attempt.objects.count() == 0
+
+
+@pytest.mark.parametrize("hints_used", [0, 1, 2])
+def test_hints_used_up_to_the_number_of_hints_is_accepted(enrollment, numeric, hints_used):
+    result = attempt_submit(
+        user=enrollment.user, exercise=numeric, answer=42, hints_used=hints_used
+    )
+
+    assert result.attempt.hints_used == hints_used
+
+
+@pytest.mark.parametrize("hints_used", [-1, 3, True, "1", 1.0, None])
+def test_hints_used_out_of_bounds_is_refused(enrollment, numeric, hints_used):
+    with pytest.raises(AttemptError) as error:
+        attempt_submit(user=enrollment.user, exercise=numeric, answer=42, hints_used=hints_used)
+
+    assert error.value.message == "hints_used must be between 0 and 2."
+    assert Attempt.objects.count() == 0
+
+
+@pytest.mark.parametrize("duration_ms", [None, 0, MAX_DURATION_MS])
+def test_duration_within_bounds_is_accepted(enrollment, numeric, duration_ms):
+    result = attempt_submit(
+        user=enrollment.user, exercise=numeric, answer=42, duration_ms=duration_ms
+    )
+
+    assert result.attempt.duration_ms == duration_ms
+
+
+@pytest.mark.parametrize("duration_ms", [-1, MAX_DURATION_MS + 1, True, 1.5, "100"])
+def test_duration_out_of_bounds_is_refused(enrollment, numeric, duration_ms):
+    with pytest.raises(AttemptError) as error:
+        attempt_submit(user=enrollment.user, exercise=numeric, answer=42, duration_ms=duration_ms)
+
+    assert error.value.message == "duration_ms must be between 0 and 86400000."
+    assert Attempt.objects.count() == 0
+
+
+def test_attempt_is_announced_only_after_commit(
+    enrollment, numeric, recorded, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        result = attempt_submit(user=enrollment.user, exercise=numeric, answer=42)
+        assert recorded == []
+
+    assert len(callbacks) == 1
+    assert recorded == [result.attempt.pk]
+
+
+def test_failing_subscriber_neither_fails_the_attempt_nor_silences_others(
+    enrollment, numeric, recorded, django_capture_on_commit_callbacks, caplog
+):
+    def broken(sender, attempt_id, **kwargs):
+        raise ConnectionError("broker down")
+
+    attempt_recorded.connect(broken, weak=False, dispatch_uid="test-broken")
+    try:
+        with (
+            caplog.at_level(logging.ERROR, logger="django.dispatch"),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            result = attempt_submit(user=enrollment.user, exercise=numeric, answer=42)
+    finally:
+        attempt_recorded.disconnect(dispatch_uid="test-broken")
+
+    assert recorded == [result.attempt.pk]
+    assert Attempt.objects.count() == 1
+    failures = [r.exc_info[0] for r in caplog.records if r.name == "django.dispatch"]
+    assert failures == [ConnectionError]
+
+
+# Lesson events ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lesson(enrollment):
+    return LessonFactory(module__course=enrollment.course)
+
+
+@pytest.fixture
+def video(lesson) -> LessonBlock:
+    return LessonBlockFactory(
+        lesson=lesson, kind=LessonBlock.Kind.VIDEO, media="v.mp4", duration_seconds=120
+    )
+
+
+@pytest.mark.parametrize("verb", LessonEvent.Verb.values)
+def test_every_verb_is_recorded(enrollment, lesson, video, verb):
+    event = lesson_event_record(
+        user=enrollment.user, lesson=lesson, verb=verb, block=video, position_seconds=12
+    )
+
+    event.refresh_from_db()
+    assert (event.user, event.lesson, event.block, event.verb, event.position_seconds) == (
+        enrollment.user,
+        lesson,
+        video,
+        verb,
+        12.0,
+    )
+
+
+def test_unknown_verb_is_refused(enrollment, lesson):
+    with pytest.raises(LessonEventError) as error:
+        lesson_event_record(user=enrollment.user, lesson=lesson, verb="liked")
+
+    assert error.value.message == (
+        "Unknown verb 'liked'; use one of viewed, completed, played, paused, seeked, progressed."
+    )
+    assert LessonEvent.objects.count() == 0
+
+
+def test_block_of_another_lesson_is_refused(enrollment, lesson):
+    other = LessonBlockFactory(lesson=LessonFactory(module=lesson.module))
+
+    with pytest.raises(LessonEventError, match="does not belong to this lesson"):
+        lesson_event_record(user=enrollment.user, lesson=lesson, verb="viewed", block=other)
+
+    assert LessonEvent.objects.count() == 0
+
+
+def test_event_without_enrolment_is_refused(lesson):
+    with pytest.raises(LessonEventError, match="Enrol in the course"):
+        lesson_event_record(user=UserFactory(), lesson=lesson, verb="viewed")
+
+    assert LessonEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("position", [0, 0.0, 60.5, 121])
+def test_position_within_the_media_is_accepted(enrollment, lesson, video, position):
+    event = lesson_event_record(
+        user=enrollment.user, lesson=lesson, verb="paused", block=video, position_seconds=position
+    )
+
+    assert event.position_seconds == float(position)
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        pytest.param(-0.5, id="negative"),
+        pytest.param(121.5, id="past-the-end"),
+        pytest.param(float("nan"), id="nan"),
+        pytest.param(float("inf"), id="inf"),
+        pytest.param(10**400, id="huge-int"),
+        pytest.param(True, id="bool"),
+        pytest.param("12", id="string"),
+    ],
+)
+def test_position_out_of_bounds_is_refused(enrollment, lesson, video, position):
+    with pytest.raises(LessonEventError):
+        lesson_event_record(
+            user=enrollment.user,
+            lesson=lesson,
+            verb="seeked",
+            block=video,
+            position_seconds=position,
+        )
+
+    assert LessonEvent.objects.count() == 0
+
+
+def test_lesson_level_event_needs_no_block(enrollment, lesson):
+    event = lesson_event_record(user=enrollment.user, lesson=lesson, verb="completed")
+
+    assert (event.block, event.position_seconds, event.verb) == (None, None, "completed")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_enrolments_of_the_same_learner_make_one():
+    user, course = UserFactory(), CourseFactory()
+    start = threading.Barrier(4)
+    enrolled: list[int] = []
+
+    def enrol():
+        start.wait()
+        try:
+            enrolled.append(enrollment_create(user=user, course=course).pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=enrol) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert Enrollment.objects.count() == 1
+    assert enrolled == [Enrollment.objects.get().pk] * 4

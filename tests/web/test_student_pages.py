@@ -1,0 +1,207 @@
+"""Accounts, catalogue, course page and lesson player, through Django's test client."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from courses.models import Course
+from learners.models import Attempt, Enrollment, LessonEvent, User
+from tests.factories import CourseFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_creates_a_student_logs_in_and_sets_the_language(client):
+    # when
+    response = client.post(
+        reverse("learners:signup"),
+        {
+            "username": "mei",
+            "email": "mei@example.org",
+            "password1": "a-long-pass-phrase",
+            "password2": "a-long-pass-phrase",
+            "preferred_language": "zh-hans",
+        },
+    )
+    # then
+    assert response.status_code == 302
+    user = User.objects.get(username="mei")
+    assert user.role == User.Role.STUDENT
+    assert user.preferred_language == "zh-hans"
+    assert response.cookies["django_language"].value == "zh-hans"
+    assert client.get(reverse("adaptive:dashboard")).status_code == 200
+
+
+def test_signup_refuses_a_weak_password_and_creates_nothing(client):
+    response = client.post(
+        reverse("learners:signup"),
+        {"username": "bob", "password1": "123", "password2": "123", "preferred_language": "en"},
+    )
+    assert response.status_code == 200
+    assert b"error" in response.content
+    assert not User.objects.filter(username="bob").exists()
+
+
+def test_login_switches_to_the_preferred_language_and_logout_needs_post(client):
+    UserFactory(username="li", preferred_language="zh-hans")
+    response = client.post(
+        reverse("learners:login"), {"username": "li", "password": "pass-word-123"}
+    )
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "zh-hans"
+    assert client.get(reverse("learners:logout")).status_code == 405
+    assert client.post(reverse("learners:logout")).status_code == 302
+
+
+def test_password_reset_mails_a_link_that_opens_the_new_password_form(client):
+    UserFactory(username="ann", email="ann@example.org")
+    response = client.post(reverse("learners:password_reset"), {"email": "ann@example.org"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200
+    assert b"new_password1" in form_page.content
+
+
+def test_profile_changes_the_preferred_language(client, classroom):
+    client.force_login(classroom.student)
+    response = client.post(
+        reverse("learners:profile"),
+        {"first_name": "Stu", "last_name": "Dent", "email": "s@example.org",
+         "preferred_language": "zh-hans"},
+    )
+    assert response.status_code == 302
+    classroom.student.refresh_from_db()
+    assert classroom.student.preferred_language == "zh-hans"
+    assert classroom.student.first_name == "Stu"
+
+
+def test_catalogue_lists_published_courses_and_filters_by_skill_and_language(client, classroom):
+    CourseFactory(title="Secret draft", status=Course.Status.DRAFT, published_at=None)
+    CourseFactory(title="Chinese poetry", language="zh-hans")
+    page = client.get(reverse("courses:catalogue")).content.decode()
+    assert "Algebra basics" in page
+    assert "Chinese poetry" in page
+    assert "Secret draft" not in page
+    by_skill = client.get(reverse("courses:catalogue"), {"q": "fractions"}).content.decode()
+    assert "Algebra basics" in by_skill
+    assert "Chinese poetry" not in by_skill
+    by_language = client.get(reverse("courses:catalogue"), {"language": "zh-hans"}).content
+    assert b"Chinese poetry" in by_language
+    assert b"Algebra basics" not in by_language
+
+
+def test_course_page_shows_syllabus_skills_and_an_enrol_button(client, classroom):
+    newcomer = UserFactory(username="newcomer")
+    client.force_login(newcomer)
+    page = client.get(reverse("learners:course_detail", args=["algebra"])).content.decode()
+    assert "What is a fraction" in page
+    assert "Equations" in page
+    assert reverse("learners:enrol", args=["algebra"]) in page
+    response = client.post(reverse("learners:enrol", args=["algebra"]))
+    assert response.status_code == 302
+    assert Enrollment.objects.filter(user=newcomer, course=classroom.course).exists()
+    page = client.get(reverse("learners:course_detail", args=["algebra"])).content.decode()
+    assert "0 of 2 lessons complete" in page
+
+
+def test_draft_course_page_is_hidden_from_students(client):
+    draft = CourseFactory(status=Course.Status.DRAFT, published_at=None)
+    assert client.get(reverse("learners:course_detail", args=[draft.slug])).status_code == 404
+
+
+def test_lesson_player_renders_blocks_in_order_with_captions_and_sanitised_markdown(
+    client, classroom
+):
+    client.force_login(classroom.student)
+    url = reverse("learners:lesson", args=["algebra", classroom.lessons[0].pk])
+    page = client.get(url).content.decode()
+    heading, video, exercise = (
+        page.index("<h1>Fractions</h1>"),
+        page.index("<video"),
+        page.index('id="exercise-'),
+    )
+    assert heading < video < exercise
+    assert "<pre><code>print(1/2)" in page
+    assert '<track kind="captions"' in page
+    assert "Hello and welcome." in page
+    assert "Solving equations" in page  # the next-lesson link
+    assert LessonEvent.objects.filter(user=classroom.student, verb="viewed").count() == 1
+
+
+def test_lesson_player_sends_a_visitor_who_is_not_enrolled_to_the_course_page(client, classroom):
+    client.force_login(UserFactory(username="visitor"))
+    url = reverse("learners:lesson", args=["algebra", classroom.lessons[0].pk])
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url == reverse("learners:course_detail", args=["algebra"])
+
+
+def test_video_events_are_recorded_and_the_player_resumes_there(client, classroom):
+    client.force_login(classroom.student)
+    lesson = classroom.lessons[0]
+    response = client.post(
+        reverse("learners:lesson_event", args=[lesson.pk]),
+        {"verb": "paused", "position_seconds": 12.5, "block": classroom.video.pk},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    page = client.get(reverse("learners:lesson", args=["algebra", lesson.pk])).content.decode()
+    assert 'data-resume="12.5"' in page
+
+
+def test_a_bad_video_event_is_refused_with_a_message(client, classroom):
+    client.force_login(classroom.student)
+    response = client.post(
+        reverse("learners:lesson_event", args=[classroom.lessons[0].pk]),
+        {"verb": "exploded", "block": classroom.video.pk},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "Unknown verb" in response.json()["detail"]
+    assert not LessonEvent.objects.filter(block=classroom.video).exists()
+
+
+def test_answers_are_graded_on_the_server_with_hints_counted(client, classroom):
+    client.force_login(classroom.student)
+    wrong, right = classroom.single.choices.order_by("position").reverse()
+    hint = client.post(
+        reverse("learners:hint", args=[classroom.single.pk]), {"hints_used": "0"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "Two equal parts." in hint
+    assert 'value="1"' in hint
+    first = client.post(
+        reverse("learners:attempt", args=[classroom.single.pk]),
+        {"answer": str(wrong.pk), "hints_used": "1"},
+    ).content.decode()
+    assert "Not quite" in first
+    assert "Too small." in first
+    second = client.post(
+        reverse("learners:attempt", args=[classroom.single.pk]),
+        {"answer": str(right.pk), "hints_used": "1", "is_correct": "false"},
+    ).content.decode()
+    assert "Correct!" in second
+    assert "One half is 1/2." in second
+    attempts = list(Attempt.objects.filter(user=classroom.student).order_by("id"))
+    assert [(a.is_correct, a.hints_used) for a in attempts] == [(False, 1), (True, 1)]
+
+
+def test_a_malformed_answer_gets_a_message_and_records_nothing(client, classroom):
+    client.force_login(classroom.student)
+    page = client.post(
+        reverse("learners:attempt", args=[classroom.numeric.pk]), {"answer": "forty-two"}
+    ).content.decode()
+    assert "must be a number" in page
+    assert not Attempt.objects.exists()
+
+
+def test_mark_complete_moves_on_and_counts_in_progress(client, classroom):
+    client.force_login(classroom.student)
+    first, second = classroom.lessons
+    response = client.post(reverse("learners:lesson_complete", args=["algebra", first.pk]))
+    assert response.url == reverse("learners:lesson", args=["algebra", second.pk])
+    page = client.get(reverse("learners:course_detail", args=["algebra"])).content.decode()
+    assert "1 of 2 lessons complete (50.0%)" in page
