@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from typing import Any
 
-from adaptive.models import ModelVersion, TrainingRun
-from courses.models import Course
+from django.db.models import Prefetch, QuerySet
+
+from adaptive.models import LearningPath, ModelVersion, PathStep, SkillMastery, TrainingRun
+from courses.models import Course, Skill
+from learners.models import Enrollment, User
 
 
 def model_version_list(
@@ -35,3 +39,59 @@ def training_run_list(*, course: Course | None = None, all_scopes: bool = False)
     if not all_scopes:
         runs = runs.filter(course__isnull=True) if course is None else runs.filter(course=course)
     return runs.order_by("-created_at", "-pk")
+
+
+def learning_path_list_for_user(*, user: Any, course_id: int | None = None) -> list[LearningPath]:
+    """The user's learning paths (one per course), steps and their targets prefetched."""
+    paths = LearningPath.objects.filter(user=user).select_related("course", "model_version")
+    if course_id is not None:
+        paths = paths.filter(course_id=course_id)
+    steps = PathStep.objects.select_related("lesson", "exercise", "skill").order_by("position")
+    return list(paths.order_by("course__title").prefetch_related(Prefetch("steps", queryset=steps)))
+
+
+def skill_mastery_list_for_user(
+    *, user: Any, course_id: int | None = None
+) -> QuerySet[SkillMastery]:
+    """The user's mastery of every skill, by course then skill name."""
+    mastery = SkillMastery.objects.filter(user=user).select_related("skill", "course")
+    if course_id is not None:
+        mastery = mastery.filter(course_id=course_id)
+    return mastery.order_by("course__title", "skill__name")
+
+
+@dataclass(frozen=True)
+class MasteryMatrix:
+    skills: list[tuple[int, str]]
+    learners: list[tuple[int, str]]
+    # rows follow `learners`, columns follow `skills`; None where nothing is stored yet
+    probabilities: list[list[float | None]]
+
+
+def course_mastery_matrix(*, course: Course, learner_ids: list[int]) -> MasteryMatrix:
+    """Learners x skills mastery of a course (the class heatmap), in two queries."""
+    skills = list(Skill.objects.filter(course=course).order_by("pk").values_list("pk", "name"))
+    names = dict(User.objects.filter(pk__in=learner_ids).values_list("pk", "username"))
+    column = {skill_id: index for index, (skill_id, _) in enumerate(skills)}
+    row = {user_id: index for index, user_id in enumerate(learner_ids)}
+    matrix: list[list[float | None]] = [[None] * len(skills) for _ in learner_ids]
+    for user_id, skill_id, probability in SkillMastery.objects.filter(
+        course=course, user_id__in=learner_ids
+    ).values_list("user_id", "skill_id", "probability"):
+        if skill_id in column:
+            matrix[row[user_id]][column[skill_id]] = round(float(probability), 4)
+    return MasteryMatrix(
+        skills=skills,
+        learners=[(user_id, names.get(user_id, "")) for user_id in learner_ids],
+        probabilities=matrix,
+    )
+
+
+def course_learner_ids(*, course: Course) -> QuerySet:
+    """Ids of the course's enrolled learners (not dropped), ascending."""
+    return (
+        Enrollment.objects.filter(course=course)
+        .exclude(status=Enrollment.Status.DROPPED)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )

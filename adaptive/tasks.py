@@ -1,11 +1,19 @@
-"""Tasks of the `default` queue: the online update after each attempt (no TensorFlow here)."""
+"""Tasks of the `default` queue: online updates after attempts and retrain schedules."""
 
 import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from adaptive.models import TrainingRun
 from adaptive.online import learner_state_update
+from adaptive.services.retraining import (
+    retrain_scopes_nightly,
+    retrain_scopes_with_new_attempts,
+    training_run_open_exists,
+    training_run_request,
+)
+from courses.models import Course
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +42,34 @@ def learner_state_update_task(self, *, attempt_id: int) -> dict | None:
         "applied_attempts": update.applied_attempts,
         "model_version_id": update.model_version_id,
     }
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
+def model_retrain_nightly_task() -> list:
+    """Nightly: queue a retrain of every course with enough data (else of the global model)."""
+    queued = []
+    for course_id in retrain_scopes_nightly():
+        if training_run_open_exists(course_id=course_id):
+            logger.info("scope %s already has a queued or running retrain", course_id or "global")
+            continue
+        run = training_run_request(
+            course=Course.objects.filter(pk=course_id).first() if course_id else None,
+            trigger=TrainingRun.Trigger.SCHEDULE,
+        )
+        queued.append(run.pk)
+    return queued
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
+def model_retrain_threshold_task(*, min_new_attempts: int = 500) -> list:
+    """Hourly: queue a retrain of scopes with enough new attempts since their model's cutoff."""
+    queued = []
+    for demand in retrain_scopes_with_new_attempts(min_new_attempts=min_new_attempts):
+        if training_run_open_exists(course_id=demand.course_id):
+            continue
+        run = training_run_request(
+            course=Course.objects.filter(pk=demand.course_id).first() if demand.course_id else None,
+            trigger=TrainingRun.Trigger.THRESHOLD,
+        )
+        queued.append(run.pk)
+    return queued

@@ -87,6 +87,7 @@ def main() -> None:
     if not args.csv.is_file():
         raise SystemExit(f"No such file: {args.csv}")
 
+    load_at_start = os.getloadavg()[0]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
@@ -115,7 +116,10 @@ def main() -> None:
         ("re-import (idempotent, adds 0)", second_seconds),
     ]
     print(f"import_interactions: {args.csv.name}, {rows:,} rows -> {attempts:,} attempts")
-    print(f"PostgreSQL database {DATABASE}; migrate took {migrate_seconds:.1f} s (not counted)")
+    print(
+        f"PostgreSQL database {DATABASE}; migrate took {migrate_seconds:.1f} s (not counted); "
+        f"load average at start {load_at_start:.1f} on {os.cpu_count()} CPUs"
+    )
     print(f"{'run':<34}{'rows':>10}{'seconds':>10}{'rows/s':>12}{'x baseline':>12}")
     for label, seconds in lines:
         print(
@@ -145,7 +149,9 @@ def main() -> None:
                 "database": "PostgreSQL (fresh database, COPY path)",
                 "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python "
                 f"{platform.python_version()}",
-                "note": "seconds are wall-clock for the whole command, Django start-up included",
+                "load_average_1m_at_start": round(load_at_start, 2),
+                "note": "seconds are wall-clock for the whole command, Django start-up included; "
+                "the machine's 2 cores are shared, so compare runs at a similar load",
             },
             indent=2,
         )

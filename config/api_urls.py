@@ -11,6 +11,15 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from adaptive.api import (
+    CourseMasteryView,
+    CourseModelsView,
+    CourseRetrainView,
+    MyLearningPathView,
+    MyMasteryView,
+    RecommendView,
+    TrainingRunView,
+)
 from courses.api import (
     CourseViewSet,
     ExerciseViewSet,
@@ -59,6 +68,13 @@ urlpatterns = [
     path("me", MeView.as_view(), name="me"),
     path("me/progress", MyProgressView.as_view(), name="me-progress"),
     path("blocks/<int:pk>/resume", VideoResumeView.as_view(), name="block-resume"),
+    path("recommend", RecommendView.as_view(), name="recommend"),
+    path("me/learning-path", MyLearningPathView.as_view(), name="me-learning-path"),
+    path("me/mastery", MyMasteryView.as_view(), name="me-mastery"),
+    path("courses/<int:pk>/mastery", CourseMasteryView.as_view(), name="course-mastery"),
+    path("courses/<int:pk>/models", CourseModelsView.as_view(), name="course-models"),
+    path("courses/<int:pk>/retrain", CourseRetrainView.as_view(), name="course-retrain"),
+    path("training-runs/<int:pk>", TrainingRunView.as_view(), name="training-run"),
     *router.urls,
     # Last: any other path under /api/v1/ answers 404 in the API's error shape.
     re_path(r"^.*$", NotFoundView.as_view(), name="api-not-found"),

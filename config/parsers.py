@@ -3,6 +3,7 @@
 Kept apart from config.api because DRF imports these while rest_framework.views is still loading.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,7 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
-def _declared_length(parser_context: dict[str, Any] | None) -> int:
+def _declared_length(parser_context: Mapping[str, Any] | None) -> int:
     request = (parser_context or {}).get("request")
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
@@ -40,7 +41,7 @@ class BoundedJSONParser(parsers.JSONParser):
         self,
         stream: Any,
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         _refuse_beyond(limit, _declared_length(parser_context))
@@ -63,7 +64,7 @@ class BoundedFormParser(parsers.FormParser):
         self,
         stream: Any,
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         _refuse_beyond(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, _declared_length(parser_context))
         return super().parse(stream, media_type, parser_context)
@@ -80,7 +81,7 @@ class BoundedMultiPartParser(parsers.MultiPartParser):
         self,
         stream: Any,
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         limit = settings.PATHWISE_MAX_UPLOAD_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         _refuse_beyond(limit, _declared_length(parser_context))

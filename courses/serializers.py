@@ -7,6 +7,7 @@ the caller may see; anything else reads as an unknown id.
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from rest_framework import serializers
 
 from courses.markdown import markdown_render
@@ -22,7 +23,7 @@ from courses.selectors import (
 MARKDOWN_MAX_CHARS = 100_000
 
 
-def _caller(serializer: serializers.Serializer) -> Any:
+def _caller(serializer: serializers.BaseSerializer) -> Any:
     request = serializer.context.get("request")
     return getattr(request, "user", None)
 
@@ -30,15 +31,15 @@ def _caller(serializer: serializers.Serializer) -> Any:
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     """A primary key that must name content visible to the caller (else: unknown id)."""
 
-    def __init__(self, *, model: type, visible: Any, **kwargs: Any) -> None:
+    def __init__(self, *, model: type[models.Model], visible: Any, **kwargs: Any) -> None:
         self.visible = visible
-        kwargs.setdefault("queryset", model.objects.none())
+        kwargs.setdefault("queryset", model._default_manager.none())
         super().__init__(**kwargs)
 
     def get_queryset(self) -> Any:
         user = _caller(self.root) if self.root is not None else None
         if user is None:
-            return self.queryset
+            return super().get_queryset()
         return self.visible(user=user)
 
 
@@ -186,7 +187,7 @@ class ExerciseLearnerSerializer(serializers.ModelSerializer):
 class ExerciseEditorSerializer(ExerciseLearnerSerializer):
     """What the course's editors see: everything, answers included."""
 
-    choices = ChoiceEditorSerializer(many=True, read_only=True)
+    choices = ChoiceEditorSerializer(many=True, read_only=True)  # type: ignore[assignment]
     hints = HintSerializer(many=True, read_only=True)
     accepted_answers = serializers.ListField(child=serializers.CharField(), read_only=True)
     explanation_html = serializers.SerializerMethodField()
@@ -314,7 +315,7 @@ class ExerciseUpdateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=500), max_length=100, required=False
     )
     explanation_md = _markdown_field(required=False)
-    choices = ChoiceInputSerializer(many=True, required=False, max_length=50)
+    choices = ChoiceInputSerializer(many=True, required=False, max_length=50)  # type: ignore[call-arg]
     hints = serializers.ListField(
         child=serializers.CharField(max_length=MARKDOWN_MAX_CHARS), max_length=20, required=False
     )

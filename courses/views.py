@@ -319,9 +319,10 @@ def studio_reorder(request: HttpRequest, slug: str) -> HttpResponse:
             return JsonResponse({"detail": error.message}, status=400)
         messages.error(request, error.message)
     else:
+        # The drag-and-drop script reloads the page, which shows this message.
+        messages.success(request, _("New order saved."))
         if request.htmx or request.headers.get("Accept") == "application/json":
             return JsonResponse({"detail": _("New order saved."), "ids": order})
-        messages.success(request, _("New order saved."))
     back = request.POST.get("next", "")
     if back.startswith("/studio/"):
         return redirect(back)

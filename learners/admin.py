@@ -37,7 +37,11 @@ class EnrollmentAdmin(admin.ModelAdmin):
 
 
 class AppendOnlyAdmin(admin.ModelAdmin):
-    """The platform only appends to these logs: admin shows them and changes nothing."""
+    """The platform only appends to these logs: admin shows them and changes nothing.
+
+    No date_hierarchy: on a log of millions of rows its DISTINCT over truncated dates costs a
+    full scan per page view; the `created_at` list filter (today, past 7 days...) does not.
+    """
 
     show_full_result_count = False
 
@@ -66,16 +70,14 @@ class AttemptAdmin(AppendOnlyAdmin):
         "duration_ms",
         "created_at",
     ]
-    list_filter = ["is_correct", "course"]
+    list_filter = ["is_correct", "created_at", "course"]
     search_fields = ["user__username", "exercise__title", "exercise__external_id", "external_id"]
     list_select_related = ["user", "exercise", "course"]
-    date_hierarchy = "created_at"
 
 
 @admin.register(LessonEvent)
 class LessonEventAdmin(AppendOnlyAdmin):
     list_display = ["id", "user", "verb", "lesson", "block", "position_seconds", "created_at"]
-    list_filter = ["verb", "lesson__module__course"]
+    list_filter = ["verb", "created_at", "lesson__module__course"]
     search_fields = ["user__username", "lesson__title"]
     list_select_related = ["user", "lesson", "block"]
-    date_hierarchy = "created_at"

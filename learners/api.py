@@ -4,7 +4,7 @@ Every list is the caller's own; the one exception is the attempts of a course, w
 may list with `?course=`.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
@@ -19,9 +19,10 @@ from rest_framework.views import APIView
 from courses.api import ID_PATTERN, query_id
 from courses.selectors import lesson_block_list_visible
 from learners import services
-from learners.models import Attempt, Enrollment, LessonEvent
+from learners.models import Attempt, Enrollment, LessonEvent, User
 from learners.selectors import (
     attempt_list_visible,
+    enrollment_list_for_user,
     lesson_event_list_for_user,
     progress_for_user,
     video_resume_position,
@@ -41,6 +42,11 @@ from learners.serializers import (
     ResumePositionSerializer,
     UserSerializer,
 )
+
+
+def _caller(request: Request) -> User:
+    """The signed-in user (every view here but the token one requires authentication)."""
+    return cast(User, request.user)
 
 
 def _validated(
@@ -81,13 +87,13 @@ class MeView(generics.GenericAPIView):
 
     @extend_schema(responses=UserSerializer)
     def get(self, request: Request) -> Response:
-        return Response(UserSerializer(request.user).data)
+        return Response(UserSerializer(_caller(request)).data)
 
     @extend_schema(request=ProfileUpdateSerializer, responses=UserSerializer)
     def patch(self, request: Request) -> Response:
         fields = _validated(self, ProfileUpdateSerializer, partial=True)
         return Response(
-            UserSerializer(services.user_profile_update(user=request.user, **fields)).data
+            UserSerializer(services.user_profile_update(user=_caller(request), **fields)).data
         )
 
 
@@ -99,7 +105,7 @@ class MyProgressView(generics.GenericAPIView):
 
     @extend_schema(responses=CourseProgressSerializer(many=True))
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(progress_for_user(user=request.user))
+        page = self.paginate_queryset(progress_for_user(user=_caller(request)))
         return self.get_paginated_response(CourseProgressSerializer(page, many=True).data)
 
 
@@ -110,10 +116,10 @@ class VideoResumeView(APIView):
 
     @extend_schema(responses=ResumePositionSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        block = lesson_block_list_visible(user=request.user).filter(pk=pk).first()
+        block = lesson_block_list_visible(user=_caller(request)).filter(pk=pk).first()
         if block is None:
             raise exceptions.NotFound()
-        position = video_resume_position(user=request.user, block=block)
+        position = video_resume_position(user=_caller(request), block=block)
         return Response(
             ResumePositionSerializer({"block": block.pk, "position_seconds": position}).data
         )
@@ -129,11 +135,7 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Learne
     serializer_class = EnrollmentSerializer
 
     def get_queryset(self) -> QuerySet[Enrollment]:
-        return (
-            Enrollment.objects.filter(user=self.request.user)
-            .select_related("course")
-            .order_by("-enrolled_at", "-id")
-        )
+        return enrollment_list_for_user(user=_caller(self.request))
 
     @extend_schema(
         request=EnrollmentCreateSerializer,
@@ -142,7 +144,7 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Learne
     )
     def create(self, request: Request) -> Response:
         fields = _validated(self, EnrollmentCreateSerializer)
-        enrollment = services.enrollment_create(user=request.user, **fields)
+        enrollment = services.enrollment_create(user=_caller(request), **fields)
         return Response(EnrollmentSerializer(enrollment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=EnrollmentSerializer, summary="Leave the course")
@@ -172,7 +174,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, LearnerVi
 
     def get_queryset(self) -> QuerySet[Attempt]:
         course_id = query_id(self.request, "course") if self.action == "list" else None
-        return attempt_list_visible(user=self.request.user, course_id=course_id)
+        return attempt_list_visible(user=_caller(self.request), course_id=course_id)
 
     @extend_schema(
         request=AttemptCreateSerializer,
@@ -181,7 +183,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, LearnerVi
     )
     def create(self, request: Request) -> Response:
         fields = _validated(self, AttemptCreateSerializer)
-        result = services.attempt_submit(user=request.user, **fields)
+        result = services.attempt_submit(user=_caller(request), **fields)
         body = {
             "feedback": result.feedback,
             "explanation_html": result.explanation_html,
@@ -197,10 +199,10 @@ class LessonEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Learn
     serializer_class = LessonEventSerializer
 
     def get_queryset(self) -> QuerySet[LessonEvent]:
-        return lesson_event_list_for_user(user=self.request.user)
+        return lesson_event_list_for_user(user=_caller(self.request))
 
     @extend_schema(request=LessonEventCreateSerializer, responses={201: LessonEventSerializer})
     def create(self, request: Request) -> Response:
         fields = _validated(self, LessonEventCreateSerializer)
-        event = services.lesson_event_record(user=request.user, **fields)
+        event = services.lesson_event_record(user=_caller(request), **fields)
         return Response(LessonEventSerializer(event).data, status=status.HTTP_201_CREATED)

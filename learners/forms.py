@@ -35,6 +35,12 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "email", "preferred_language"]
+        labels = {
+            "first_name": _("First name"),
+            "last_name": _("Last name"),
+            "email": _("E-mail"),
+            "preferred_language": _("Preferred language"),
+        }
 
 
 def answer_from_post(*, exercise: Exercise, data: Any) -> Any:

@@ -272,3 +272,12 @@ def attempt_list_visible(*, user: User, course_id: int | None = None) -> QuerySe
             .order_by("-created_at", "-id")
         )
     return attempt_list_for_user(user=user).filter(course_id=course_id)
+
+
+def enrollment_list_for_user(*, user: User) -> QuerySet[Enrollment]:
+    """The user's enrolments (dropped ones too), newest first, with their courses."""
+    return (
+        Enrollment.objects.filter(user=user)
+        .select_related("course")
+        .order_by("-enrolled_at", "-id")
+    )

@@ -196,4 +196,3 @@ def auth_token_get_or_create(*, user: User) -> Token:
     """The user's API token, created on first request."""
     token, _created = Token.objects.get_or_create(user=user)
     return token
-

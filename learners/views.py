@@ -1,6 +1,7 @@
 """Learner pages: accounts, the course page, the lesson player and its htmx endpoints."""
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +32,21 @@ from learners.selectors import (
 )
 
 # Accounts -----------------------------------------------------------------------------------------
+
+
+MATH_INLINE = re.compile(r"\$([^$<>\n]+)\$")
+PREFORMATTED = re.compile(r"(<pre>.*?</pre>)", re.S)
+
+
+def rich_text(markdown_text: str) -> str:
+    """Sanitised HTML of authored Markdown with $...$ TeX kept as text in span.math."""
+    html = markdown_render(markdown_text)
+    # Only outside code blocks; the match excludes < and > so it never wraps markup.
+    parts = PREFORMATTED.split(html)
+    return "".join(
+        part if part.startswith("<pre>") else MATH_INLINE.sub(r'<span class="math">\1</span>', part)
+        for part in parts
+    )
 
 
 def _language_cookie(response: HttpResponse, language: str) -> HttpResponse:
@@ -120,13 +136,18 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             progress = course_progress(user=request.user, enrollment=enrollment)
             completed = lesson_completed_ids(user=request.user, course=course)
     modules = course_syllabus(course=course)
-    first_lesson = next((m.lessons.all()[0] for m in modules if m.lessons.all()), None)
+    lessons = [lesson for module in modules for lesson in module.lessons.all()]
+    # "Continue learning" opens the first lesson not completed yet.
+    first_lesson = next(
+        (lesson for lesson in lessons if lesson.pk not in completed),
+        lessons[0] if lessons else None,
+    )
     return render(
         request,
         "learners/course_detail.html",
         {
             "course": course,
-            "description_html": markdown_render(course.description_md),
+            "description_html": rich_text(course.description_md),
             "modules": modules,
             "skills": course.skills.order_by("name"),
             "enrollment": enrollment,
@@ -181,9 +202,9 @@ def lesson_player(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
     is_preview = not is_enrolled
     blocks = lesson_blocks(lesson=lesson)
     for block in blocks:
-        block.html = markdown_render(block.body_md) if block.body_md else ""
+        block.html = rich_text(block.body_md) if block.body_md else ""
         if block.exercise is not None:
-            block.exercise.prompt_html = markdown_render(block.exercise.prompt_md)
+            block.exercise.prompt_html = rich_text(block.exercise.prompt_md)
     outline = lesson_outline_for_course(course=course)
     ids = [lesson_pk for lesson_pk, _title in outline]
     index = ids.index(lesson.pk)

@@ -178,6 +178,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Training and batch inference go to the GPU worker; everything else stays on `default`.
 CELERY_TASK_ROUTES = {"adaptive.ml_tasks.*": {"queue": "ml"}}
+# autodiscover finds each app's tasks.py; the ml queue's module is named here.
+CELERY_IMPORTS = ("adaptive.ml_tasks",)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

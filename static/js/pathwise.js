@@ -94,8 +94,11 @@
         credentials: "same-origin",
         headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
         body: body
-      }).then(function (response) { return response.json(); }).then(function (payload) {
-        if (status) { status.textContent = payload.detail || ""; }
+      }).then(function (response) {
+        return response.json().then(function (payload) {
+          if (response.ok) { window.location.reload(); return; }
+          if (status) { status.textContent = payload.detail || ""; }
+        });
       });
     });
   }

@@ -454,3 +454,54 @@ def test_access(world: World, item: Case, actor: str, index: int) -> None:
         error_of(response)
     if expected >= 400 or item.method == "GET":
         assert database_snapshot() == before
+
+
+OPTIONS_PATHS = [
+    ("courses", 200),
+    ("courses/{draft_course}", 200),
+    ("courses/{draft_course}/publish", 200),
+    ("modules", 200),
+    ("modules/reorder", 200),
+    ("lessons/{draft_lesson}", 200),
+    ("blocks", 200),
+    ("skills/{draft_skill}/prerequisites", 200),
+    ("exercises/{draft_exercise}", 200),
+    ("exercises/{draft_exercise}/hints/1", 200),
+    ("auth/token", 200),
+    ("enrollments", 401),
+    ("attempts", 401),
+    ("attempts/{attempt_a}", 401),
+    ("lesson-events", 401),
+    ("me", 401),
+    ("me/progress", 401),
+    ("blocks/{draft_video}/resume", 401),
+]
+
+
+@pytest.mark.parametrize(("template", "anonymous_code"), OPTIONS_PATHS)
+@pytest.mark.parametrize("actor", ["anonymous", "student_b", "other_teacher"])
+def test_options_and_head_reveal_nothing_and_change_nothing(
+    world: World, template: str, anonymous_code: int, actor: str
+) -> None:
+    # given
+    path = f"{API}/" + template.format(
+        draft_course=world.draft.course.pk,
+        draft_lesson=world.draft.lesson.pk,
+        draft_skill=world.draft.skill.pk,
+        draft_exercise=world.draft.exercise.pk,
+        draft_video=world.draft.video_block.pk,
+        attempt_a=world.attempt_a.pk,
+    )
+    before = database_snapshot()
+    client = world.client(actor)
+
+    # when
+    options = client.options(path)
+    head = client.head(path)
+
+    # then
+    assert options.status_code == (anonymous_code if actor == "anonymous" else 200)
+    for private in (b"Draft course", b"draft module", b"Split it in two", b"student_a"):
+        assert private not in options.content
+    assert head.status_code < 500
+    assert database_snapshot() == before

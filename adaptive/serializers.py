@@ -1,0 +1,149 @@
+"""API shapes of knowledge state, learning paths, recommendations and the model registry."""
+
+from rest_framework import serializers
+
+from adaptive.models import LearningPath, ModelVersion, PathStep, SkillMastery, TrainingRun
+from adaptive.planning import reason_sentence
+
+
+class RecommendRequestSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(min_value=1)
+    last_lesson = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    course = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        help_text="The course, when no last_lesson is given.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("last_lesson") and not attrs.get("course"):
+            raise serializers.ValidationError("Give last_lesson or course.")
+        return attrs
+
+
+class LessonRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    slug = serializers.CharField()
+    module = serializers.IntegerField(source="module_id")
+
+
+class PathStepSerializer(serializers.ModelSerializer):
+    lesson = serializers.SerializerMethodField()
+    exercise = serializers.SerializerMethodField()
+    skill = serializers.SerializerMethodField()
+    sentence = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PathStep
+        fields = ("position", "kind", "lesson", "exercise", "skill", "reason", "sentence")
+
+    def get_lesson(self, step: PathStep) -> dict | None:
+        return {"id": step.lesson_id, "title": step.lesson.title} if step.lesson_id else None
+
+    def get_exercise(self, step: PathStep) -> dict | None:
+        if not step.exercise_id:
+            return None
+        return {"id": step.exercise_id, "title": str(step.exercise)}
+
+    def get_skill(self, step: PathStep) -> dict:
+        return {"id": step.skill_id, "name": step.skill.name}
+
+    def get_sentence(self, step: PathStep) -> str:
+        return reason_sentence(step.reason)
+
+
+class RecommendResponseSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    course = serializers.IntegerField(source="course_id")
+    next_lesson = LessonRefSerializer(allow_null=True)
+    reason = serializers.CharField()
+    reason_detail = serializers.DictField()
+    model_version = serializers.IntegerField(source="model_version_id", allow_null=True)
+    next_steps = PathStepSerializer(source="steps", many=True)
+
+
+class LearningPathSerializer(serializers.ModelSerializer):
+    course = serializers.SerializerMethodField()
+    steps = PathStepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = LearningPath
+        fields = ("course", "model_version", "generated_at", "steps")
+
+    def get_course(self, path: LearningPath) -> dict:
+        return {"id": path.course_id, "slug": path.course.slug, "title": path.course.title}
+
+
+class SkillMasterySerializer(serializers.ModelSerializer):
+    skill = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SkillMastery
+        fields = ("course", "skill", "probability", "model_version", "updated_at")
+
+    def get_skill(self, mastery: SkillMastery) -> dict:
+        return {"id": mastery.skill_id, "name": mastery.skill.name}
+
+
+class MasteryMatrixSerializer(serializers.Serializer):
+    skills = serializers.ListField(child=serializers.DictField())
+    learners = serializers.ListField(child=serializers.DictField())
+    probabilities = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(allow_null=True))
+    )
+    count = serializers.IntegerField(help_text="Learners in the course (all pages).")
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    scope = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelVersion
+        fields = (
+            "id",
+            "scope",
+            "course",
+            "kind",
+            "status",
+            "metrics",
+            "counts",
+            "hyperparameters",
+            "data_cutoff",
+            "device",
+            "duration_seconds",
+            "rejection_reason",
+            "created_at",
+            "activated_at",
+        )
+
+    def get_scope(self, version: ModelVersion) -> str:
+        return "course" if version.course_id else "global"
+
+
+class RetrainRequestSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ModelVersion.Kind.choices, default="gru")
+    epochs = serializers.IntegerField(min_value=1, max_value=500, required=False, allow_null=True)
+
+
+class TrainingRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TrainingRun
+        fields = (
+            "id",
+            "course",
+            "kind",
+            "trigger",
+            "status",
+            "outcome",
+            "progress",
+            "model_version",
+            "error",
+            "timings",
+            "created_at",
+            "started_at",
+            "finished_at",
+        )
