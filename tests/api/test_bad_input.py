@@ -597,9 +597,8 @@ GARBAGE_BODIES = [
     {"course": 99999999999999999999, "module": -1, "lesson": "1; DROP TABLE", "order": "abc"},
     {"exercise": "EXERCISE", "answer": {"a": [1, {"b": 2}]}, "hints_used": 10**30},
     {"lesson": "LESSON", "verb": "played", "position_seconds": True, "block": False},
-    {
-        key: None
-        for key in (
+    dict.fromkeys(
+        (
             "course",
             "module",
             "lesson",
@@ -617,7 +616,7 @@ GARBAGE_BODIES = [
             "media",
             "email",
         )
-    },
+    ),
     {"course": "COURSE", "kind": "single", "prompt_md": "?", "choices": [{"text": None}, 3]},
     {"course": "COURSE", "order": [0, -1, 2**40]},
     {"requires": "SKILL", "skills": ["SKILL", "SKILL", "x"]},
@@ -676,14 +675,14 @@ def test_garbage_never_causes_a_server_error(world: World, path: str) -> None:
     for name, pk in names.items():
         url = url.replace(name, str(pk))
 
-    for actor in ("owner", "student_a"):
-        client = world.client(actor)
-        for body in GARBAGE_BODIES:
-            for method in ("post", "put", "patch"):
-                # when
-                response = getattr(client, method)(url, resolve(body), format="json")
+    # The owner gets past every permission check, so the input reaches validation.
+    client = world.client("owner")
+    for body in GARBAGE_BODIES:
+        for method in ("post", "put", "patch"):
+            # when
+            response = getattr(client, method)(url, resolve(body), format="json")
 
-                # then: refused in the error shape, or accepted; never a crash
-                assert response.status_code < 500, (method, url, body, response.content)
-                if response.status_code >= 400:
-                    error_of(response)
+            # then: refused in the error shape, or accepted; never a crash
+            assert response.status_code < 500, (method, url, body, response.content)
+            if response.status_code >= 400:
+                error_of(response)

@@ -152,3 +152,17 @@ def test_student_journey(page):
     assert scroll_width <= 390
     screenshot(page, "06-course-page-mobile")
     assert page.js_errors == []
+
+
+def test_the_language_switcher_translates_the_interface(page):
+    _course()
+    page.goto(page.base_url + "/courses/python/")
+    page.get_by_label("Language").select_option("zh-hans")
+    page.get_by_role("button", name="Change").click()
+    page.get_by_role("heading", name="课程大纲").wait_for()
+    assert page.evaluate("() => document.documentElement.lang") == "zh-hans"
+    assert page.get_by_role("link", name="注册后报名").is_visible()
+    screenshot(page, "07-course-page-zh-hans")
+    page.get_by_label("语言").select_option("en")
+    page.get_by_role("button", name="切换").click()
+    page.get_by_role("heading", name="Syllabus").wait_for()
