@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import partial
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -45,6 +46,16 @@ from courses.models import Exercise, Lesson, Skill, SkillPrerequisite
 from learners.models import Attempt, Enrollment, LessonEvent
 
 ProgressCallback = Callable[[int, int], None]
+
+
+def planner_config_for(runtime: Runtime) -> PlannerConfig:
+    """The planner's settings for the model kind serving a course (see the settings' comment)."""
+    threshold = (
+        settings.PATHWISE_MASTERY_THRESHOLD
+        if runtime.bkt is not None
+        else settings.PATHWISE_GRU_MASTERY_THRESHOLD
+    )
+    return PlannerConfig(mastery_threshold=threshold, max_steps=settings.PATHWISE_PATH_MAX_STEPS)
 
 
 def course_graph_load(*, course_id: int) -> CourseGraph:
@@ -166,6 +177,7 @@ def plans_build(
 ) -> tuple[dict[int, dict[int, float]], dict[int, list[PlannedStep]]]:
     """Mastery by skill and planned steps for each learner; `mastery` rows follow `user_ids`."""
     now = now or timezone.now()
+    config = config or planner_config_for(runtime)
     course_skill_ids = [skill.id for skill in graph.skills]
     completed, attempted, practised = _activity_load(
         course_id=course_id, user_ids=user_ids, graph=graph

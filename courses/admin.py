@@ -201,7 +201,7 @@ class SkillPrerequisiteFormSet(forms.BaseInlineFormSet):
 
     def clean(self) -> None:
         super().clean()
-        if any(self.errors) or self.instance.pk is None:
+        if any(self.errors):
             return
         requires = [
             form.cleaned_data["requires"]
@@ -210,10 +210,11 @@ class SkillPrerequisiteFormSet(forms.BaseInlineFormSet):
             and not form.cleaned_data.get("DELETE")
             and form.cleaned_data.get("requires") is not None
         ]
-        try:
-            cycle = skill_prerequisite_cycle(skill=self.instance, requires=requires)
-        except ApplicationError as error:
-            raise ValidationError(error.message) from error
+        if any(other.course_id != self.instance.course_id for other in requires):
+            raise ValidationError(_("A prerequisite must belong to the same course as the skill."))
+        if self.instance.pk is None:  # nothing requires a new skill yet, so no cycle is possible
+            return
+        cycle = skill_prerequisite_cycle(skill=self.instance, requires=requires)
         if cycle:
             raise ValidationError(
                 _("This prerequisite would close a cycle: %(cycle)s."),

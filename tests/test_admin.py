@@ -5,7 +5,9 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from courses.models import Exercise, LessonBlock, SkillPrerequisite
+from courses.exceptions import PrerequisiteCycleError
+from courses.models import Exercise, LessonBlock, Skill, SkillPrerequisite
+from courses.services import skill_prerequisites_set
 from learners.models import Attempt, LessonEvent
 from tests.factories import (
     AttemptFactory,
@@ -212,3 +214,25 @@ def test_single_choice_exercise_with_two_correct_choices_is_refused(admin_client
     assert response.status_code == 200
     assert "A single-choice exercise needs one correct choice." in response.content.decode()
     assert Exercise.objects.count() == before
+
+
+def test_new_skill_with_a_prerequisite_from_another_course_is_refused(admin_client, catalogue):
+    other_course_skill = SkillFactory()
+    skill = Skill(course=catalogue["course"], name="Brand new")
+    data = _skill_form(skill, [other_course_skill.pk])
+    response = admin_client.post(_url(Skill, "add"), data)
+    assert response.status_code == 200
+    assert "must belong to the same course" in response.content.decode()
+    assert not Skill.objects.filter(name="Brand new").exists()
+
+
+def test_skill_prerequisites_set_replaces_edges_and_refuses_a_cycle(catalogue):
+    basic, advanced = catalogue["basic"], catalogue["advanced"]
+    third = SkillFactory(course=catalogue["course"])
+    links = skill_prerequisites_set(skill=third, requires=[advanced, basic])
+    assert [link.requires_id for link in links] == sorted([advanced.pk, basic.pk])
+    with pytest.raises(PrerequisiteCycleError) as error:
+        skill_prerequisites_set(skill=basic, requires=[third])
+    assert error.value.extra["cycle"] == [basic.name, third.name, basic.name]
+    assert skill_prerequisites_set(skill=third, requires=[advanced])[0].requires_id == advanced.pk
+    assert SkillPrerequisite.objects.count() == 2

@@ -18,7 +18,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -142,7 +142,6 @@ class GateDecision:
     active_metrics: dict[str, float] | None = None
     active_version_id: int | None = None
     compared_targets: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def model_root() -> Path:

@@ -191,6 +191,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_RESULT_EXPIRES = timedelta(days=1)
 
 PATHWISE_MODEL_ROOT = Path(env("PATHWISE_MODEL_ROOT", default=str(VAR_DIR / "models")))
+# Planner: a skill counts as mastered at this probability. BKT estimates P(known); a GRU
+# estimates P(correct on the next attempt), which slips keep below 1, hence its own threshold.
+PATHWISE_MASTERY_THRESHOLD = env.float("PATHWISE_MASTERY_THRESHOLD", default=0.95)
+PATHWISE_GRU_MASTERY_THRESHOLD = env.float("PATHWISE_GRU_MASTERY_THRESHOLD", default=0.85)
+PATHWISE_PATH_MAX_STEPS = env.int("PATHWISE_PATH_MAX_STEPS", default=5)
 
 LOGGING = {
     "version": 1,
