@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from adaptive.ml.artifacts import artifact_load
-from adaptive.ml.bkt import BKTParams, bkt_predict_correct, bkt_update
+from adaptive.ml.bkt import BKTParams, bkt_update
 from adaptive.ml.step import (
     StepWeights,
     state_initial,
@@ -35,13 +35,20 @@ COLD_START_KIND = "bkt-default"
 
 @dataclass(frozen=True)
 class Runtime:
-    """A servable model for one course: the vocabulary and the NumPy pieces to run it."""
+    """A servable model for one course: the vocabulary and the NumPy pieces to run it.
+
+    Mastery is P(the skill is known). BKT tracks it directly. A GRU predicts P(correct on the
+    next attempt), which guesses lift and slips cap; with `emission` (per-skill guess and slip,
+    fitted by BKT's EM on the GRU's training data) it is mapped back to P(known) as
+    (P(correct) - guess) / (1 - slip - guess), so one threshold means the same for both kinds.
+    """
 
     model_version_id: int | None
     kind: str
     skill_ids: tuple[int, ...]
     step_weights: StepWeights | None = None
     bkt: BKTParams | None = None
+    emission: BKTParams | None = None
     problem_index: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -55,6 +62,11 @@ class Runtime:
         return self.bkt
 
     @property
+    def knows_guess_and_slip(self) -> bool:
+        """Whether mastery is on the P(known) scale (BKT, or a GRU with emission parameters)."""
+        return self.bkt is not None or self.emission is not None
+
+    @property
     def skill_index(self) -> dict[int, int]:
         return {skill_id: index for index, skill_id in enumerate(self.skill_ids)}
 
@@ -64,10 +76,23 @@ class Runtime:
         return self.bkt_params.prior.astype(np.float32)
 
     def mastery(self, state: np.ndarray) -> np.ndarray:
-        """Per-skill mastery in vocabulary order."""
-        if self.step_weights is not None:
-            return state_mastery(self.step_weights, state)
-        return np.asarray(state, dtype=np.float32)
+        """Per-skill mastery in vocabulary order, for one state or a batch of states."""
+        if self.step_weights is None:
+            return np.asarray(state, dtype=np.float32)
+        correct = state_mastery(self.step_weights, state)
+        if self.emission is None:
+            return correct
+        guess, slip = self.emission.guess, self.emission.slip
+        known = (correct - guess) / np.maximum(1.0 - slip - guess, 1e-3)
+        return np.clip(known, 0.0, 1.0).astype(np.float32)
+
+    def correct_probability(self, mastery: np.ndarray) -> np.ndarray:
+        """Per-skill P(correct on the next attempt) from mastery (one learner or a batch)."""
+        params = self.bkt if self.bkt is not None else self.emission
+        if params is None:
+            return np.asarray(mastery, dtype=np.float32)
+        known = np.asarray(mastery, dtype=np.float32)
+        return known * (1 - params.slip) + (1 - known) * params.guess
 
     def step(
         self, state: np.ndarray, skill_ids: list[int], is_correct: bool, exercise_id: int
@@ -88,10 +113,7 @@ class Runtime:
         skills = [index[s] for s in skill_ids if s in index]
         if not skills:
             return None
-        if self.bkt is not None:
-            return bkt_predict_correct(self.bkt, mastery, skills)
-        # For DKT, a skill's mastery is already P(correct on the next attempt at that skill).
-        return float(np.mean(np.asarray(mastery)[skills]))
+        return float(np.mean(self.correct_probability(mastery)[skills]))
 
 
 _cache: dict[object, Runtime] = {}
@@ -129,6 +151,11 @@ def runtime_for_version(version: ModelVersion) -> Runtime:
         skill_ids=tuple(int(s) for s in version.skill_vocabulary),
         step_weights=getattr(artifact, "step_weights", None),
         bkt=getattr(artifact, "bkt", None),
+        emission=(
+            BKTParams.from_dict(artifact.metadata["emission"])
+            if artifact.metadata.get("emission")
+            else None
+        ),
         # Problem index 0 means "unknown problem"; the vocabulary lists exercise ids from 1 on.
         problem_index={int(p): i + 1 for i, p in enumerate(problems)},
     )
@@ -341,10 +368,7 @@ def replay_batch(
             )[0]
         else:
             states[rows] = _bkt_update_batch(runtime.bkt_params, states[rows], skills, correct)
-    mastery = (
-        state_mastery(runtime.step_weights, states) if runtime.step_weights is not None else states
-    )
-    return states, np.atleast_2d(mastery)
+    return states, np.atleast_2d(runtime.mastery(states))
 
 
 def _bkt_update_batch(

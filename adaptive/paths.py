@@ -52,7 +52,7 @@ def planner_config_for(runtime: Runtime) -> PlannerConfig:
     """The planner's settings for the model kind serving a course (see the settings' comment)."""
     threshold = (
         settings.PATHWISE_MASTERY_THRESHOLD
-        if runtime.bkt is not None
+        if runtime.knows_guess_and_slip
         else settings.PATHWISE_GRU_MASTERY_THRESHOLD
     )
     return PlannerConfig(mastery_threshold=threshold, max_steps=settings.PATHWISE_PATH_MAX_STEPS)
@@ -121,11 +121,7 @@ def success_matrix(
         known = [index[s] for s in exercise.skill_ids if s in index]
         if known:
             incidence[row, known] = 1.0 / len(known)
-    per_skill = np.asarray(mastery, dtype=np.float32)
-    if runtime.bkt is not None:
-        params = runtime.bkt
-        per_skill = per_skill * (1 - params.slip) + (1 - per_skill) * params.guess
-    matrix = per_skill @ incidence.T
+    matrix = runtime.correct_probability(mastery) @ incidence.T
     columns = {
         exercise.id: column for column, exercise in enumerate(exercises) if incidence[column].any()
     }

@@ -270,6 +270,9 @@ def _block_validate(block: LessonBlock) -> None:
         raise ValidationError({"exercise": ["An exercise block needs an exercise."]})
     if kind != LessonBlock.Kind.EXERCISE and block.exercise is not None:
         raise ValidationError({"exercise": ["Only an exercise block links an exercise."]})
+    # A file on a text or exercise block would be stored unchecked (and served as it came).
+    if kind not in LessonBlock.MEDIA_VALIDATORS and not getattr(block.media, "_committed", True):
+        raise ValidationError({"media": [f"A {kind} block carries no media file."]})
     block.validate_constraints()
     validator = LessonBlock.MEDIA_VALIDATORS.get(block.kind)
     media = block.media

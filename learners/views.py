@@ -2,6 +2,7 @@
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -38,8 +39,12 @@ MATH_INLINE = re.compile(r"\$([^$<>\n]+)\$")
 PREFORMATTED = re.compile(r"(<pre>.*?</pre>)", re.S)
 
 
+@lru_cache(maxsize=4096)
 def rich_text(markdown_text: str) -> str:
-    """Sanitised HTML of authored Markdown with $...$ TeX kept as text in span.math."""
+    """Sanitised HTML of authored Markdown with $...$ TeX kept as text in span.math.
+
+    A pure function of the text, so each worker caches it: a lesson is rendered many times.
+    """
     html = markdown_render(markdown_text)
     # Only outside code blocks; the match excludes < and > so it never wraps markup.
     parts = PREFORMATTED.split(html)

@@ -431,25 +431,3 @@ def windows_subset(windows: Windows, rows: np.ndarray) -> Windows:
         target_problems=None if windows.target_problems is None else windows.target_problems[rows],
         n_problems=windows.n_problems,
     )
-
-
-def history_arrays(
-    sequences: SequenceSet, learner_row: int
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Return one learner's whole history as model inputs ``(interactions (L, K), responses)``.
-
-    Used for inference and replay, where the state must cover the full history, not a window.
-    """
-    start, stop = sequences.offsets[learner_row], sequences.offsets[learner_row + 1]
-    interactions = encode_interactions(
-        sequences.skills[start:stop], sequences.correct[start:stop], sequences.n_skills
-    )
-    responses = None
-    if sequences.problems is not None:
-        problem = sequences.problems[start:stop].astype(np.int64)
-        responses = np.where(
-            problem > 0,
-            problem + sequences.n_problems * sequences.correct[start:stop].astype(np.int64),
-            0,
-        ).astype(np.int32)
-    return interactions, responses

@@ -55,7 +55,7 @@ def step_weights_export(model: Any) -> StepWeights:
     cell = "lstm" if "lstm" in type(recurrent).__name__.lower() else "gru"
     kernel, recurrent_kernel, bias = (np.asarray(w) for w in recurrent.cell.get_weights())
     response = (
-        np.asarray(embedding.response_embeddings, dtype=np.float32)
+        np.asarray(embedding.response_embeddings.numpy(), dtype=np.float32)
         if embedding.n_problems
         else None
     )
@@ -64,7 +64,7 @@ def step_weights_export(model: Any) -> StepWeights:
         cell=cell,
         n_skills=int(embedding.n_skills),
         n_problems=int(embedding.n_problems),
-        skill_embeddings=np.asarray(embedding.skill_embeddings, dtype=np.float32),
+        skill_embeddings=np.asarray(embedding.skill_embeddings.numpy(), dtype=np.float32),
         kernel=kernel.astype(np.float32),
         recurrent_kernel=recurrent_kernel.astype(np.float32),
         bias=bias.astype(np.float32),

@@ -505,7 +505,8 @@ def _progress(
 
 def model_version_train(
     *,
-    course: Course | None,
+    run: TrainingRun | None = None,
+    course: Course | None = None,
     kind: str = ModelVersion.Kind.GRU,
     epochs: int | None = None,
     device: str = "auto",
@@ -516,23 +517,31 @@ def model_version_train(
 ) -> TrainingRun:
     """Export, train a GRU or BKT on the scope's attempts, register it and run the gate.
 
-    Returns the finished run; ``run.model_version`` is the new version (active or rejected).
-    A failure marks the run failed (and a half-made version rejected) and re-raises, so the
-    active version is never touched by a failed run.
+    Pass a queued ``run`` (its course and kind are used) or ``course``/``kind`` to start a new
+    one. Returns the finished run; ``run.model_version`` is the new version (active or
+    rejected). A failure marks the run failed (and a half-made version rejected) and re-raises,
+    so the active version is never touched by a failed run.
     """
+    if run is not None:
+        course, kind = run.course, run.kind
     if kind not in ModelVersion.Kind.values:
         raise ModelVersionStateError(f"unknown model kind {kind!r}")
     if epochs is not None and epochs < 1:
         raise TrainingDataError("epochs must be at least 1")
     started = time.perf_counter()
-    run = TrainingRun.objects.create(
-        course=course,
-        kind=kind,
-        trigger=trigger,
-        status=TrainingRun.Status.RUNNING,
-        requested_by=requested_by,
-        started_at=timezone.now(),
-    )
+    if run is None:
+        run = TrainingRun.objects.create(
+            course=course,
+            kind=kind,
+            trigger=trigger,
+            status=TrainingRun.Status.RUNNING,
+            requested_by=requested_by,
+            started_at=timezone.now(),
+        )
+    else:
+        _run_update(
+            run, status=TrainingRun.Status.RUNNING, started_at=timezone.now(), error="", outcome=""
+        )
     timings: dict[str, float] = {}
     version: ModelVersion | None = None
     try:

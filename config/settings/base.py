@@ -117,7 +117,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "config.api.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.PathwiseAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "config.parsers.BoundedJSONParser",
@@ -141,6 +141,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations are tagged by resource (courses, attempts...) rather than all under "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # Swagger UI is served from vendored files: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -148,6 +150,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ExerciseKindEnum": "courses.models.Exercise.Kind",
         "LessonBlockKindEnum": "courses.models.LessonBlock.Kind",
+        "ModelVersionKindEnum": "adaptive.models.ModelVersion.Kind",
+        "PathStepKindEnum": "adaptive.models.PathStep.Kind",
         "LanguageEnum": LANGUAGES,
     },
 }

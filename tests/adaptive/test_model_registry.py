@@ -252,3 +252,15 @@ def test_the_registry_services_do_not_import_tensorflow():
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
+
+
+def test_a_queued_run_is_trained_for_its_own_scope_and_kind(planted: PlantedCourse):
+    queued = TrainingRun.objects.create(
+        course=planted.course, kind="bkt", trigger=TrainingRun.Trigger.SCHEDULE
+    )
+    run = model_version_train(run=queued)
+    assert run.pk == queued.pk
+    assert run.status == TrainingRun.Status.SUCCEEDED
+    assert run.started_at is not None
+    assert run.model_version.kind == "bkt"
+    assert run.model_version.course == planted.course

@@ -198,6 +198,12 @@ def _upload_block(world: World, **fields):
             id="captions-that-are-not-webvtt",
         ),
         pytest.param(
+            {"kind": "text", "body_md": "Hi", "media": ("page.html", b"<script>alert(1)</script>")},
+            "media",
+            "carries no media file",
+            id="file-on-a-text-block",
+        ),
+        pytest.param(
             {"kind": "image", "media": ("chart.png", "PNG")},
             "alt_text",
             "",

@@ -113,3 +113,18 @@ def test_swagger_ui_is_served(db, api_client) -> None:
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_operations_document_the_error_shape(schema: dict) -> None:
+    create_attempt = schema["paths"]["/api/v1/attempts"]["post"]["responses"]
+    course_detail = schema["paths"]["/api/v1/courses/{id}"]["get"]["responses"]
+    error_ref = {"$ref": "#/components/schemas/ErrorResponse"}
+
+    assert {"201", "400", "401", "403", "413"} <= set(create_attempt)
+    assert create_attempt["400"]["content"]["application/json"]["schema"] == error_ref
+    assert course_detail["404"]["content"]["application/json"]["schema"] == error_ref
+    assert sorted(schema["components"]["schemas"]["ErrorDetail"]["required"]) == [
+        "code",
+        "fields",
+        "message",
+    ]

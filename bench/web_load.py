@@ -1,0 +1,346 @@
+"""Web load benchmark: gunicorn on localhost, wrk at 20 concurrent users.
+
+Measures the course page, the lesson page and attempt submission (an htmx POST graded on the
+server), beside `/healthz` as the baseline, and prints p50/p95 latency and the ratio of each p95
+to the baseline's. Target: lesson page p95 < 150 ms on the 2-core development machine.
+
+    .venv/bin/python bench/web_load.py [--seconds 10] [--users 20] [--workers 4]
+
+Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/pathwise_bench, which
+is created and migrated), Redis for the attempt events (REDIS_URL, default db 14, flushed at the
+end) and `wrk` (Debian: apt-get install wrk). Writes bench/results/web_load.json.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pathwise_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+LEARNERS = 20
+
+LUA_TEMPLATE = """
+local sessions = {%(sessions)s}
+local csrf = "%(csrf)s"
+local method = "%(method)s"
+local path = "%(path)s"
+local body = "%(body)s"
+local counter = 0
+request = function()
+  counter = counter + 1
+  local session = sessions[(counter %% #sessions) + 1]
+  local headers = {}
+  if session ~= "" then
+    headers["Cookie"] = "sessionid=" .. session .. "; csrftoken=" .. csrf
+    headers["X-CSRFToken"] = csrf
+  end
+  if method == "POST" then
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    headers["HX-Request"] = "true"
+    return wrk.format("POST", path, headers, body)
+  end
+  return wrk.format("GET", path, headers)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT p50_us=%%d p95_us=%%d p99_us=%%d requests=%%d errors=%%d\\n",
+    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+    summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read
+      + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+SETUP_SCRIPT = r"""
+import json, secrets
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from courses import services as authoring
+from courses.models import Course, LessonBlock
+from courses.services import ChoiceData
+from learners.models import User
+from learners.services import enrollment_create, user_create
+
+course = Course.objects.filter(slug="bench-course").first()
+if course is None:
+    teacher = user_create(username="bench-teacher", password="bench-pass-phrase-1",
+                          role="teacher")
+    course = authoring.course_create(owner=teacher, title="Benchmark course", slug="bench-course",
+                                     summary="A course of realistic size.")
+    skills = [authoring.skill_create(course=course, name=f"Skill {n}") for n in range(20)]
+    for later, earlier in zip(skills[1:], skills[:-1]):
+        authoring.skill_prerequisite_add(skill=later, requires=earlier)
+    exercises = []
+    for m in range(5):
+        module = authoring.module_create(course=course, title=f"Module {m + 1}")
+        for n in range(6):
+            lesson = authoring.lesson_create(module=module, title=f"Lesson {m + 1}.{n + 1}",
+                                             skills=skills[(m * 6 + n) % 20:][:2])
+            authoring.lesson_block_create(
+                lesson=lesson, kind=LessonBlock.Kind.TEXT,
+                body_md="## Idea\n\nSome *text* with `code`.\n\n```python\nprint(1)\n```")
+            for e in range(3):
+                exercise = authoring.exercise_create(
+                    course=course, kind="single", title=f"Exercise {m}.{n}.{e}",
+                    prompt_md="Which one is **right**?", explanation_md="Because.",
+                    hints=["Think.", "Think again."], skills=[skills[(m + n + e) % 20]],
+                    choices=[ChoiceData("Right", True), ChoiceData("Wrong", False, "No.")])
+                authoring.lesson_block_create(lesson=lesson, kind=LessonBlock.Kind.EXERCISE,
+                                              exercise=exercise)
+                exercises.append(exercise)
+    course = authoring.course_publish(course=course)
+lesson = course.modules.order_by("position").first().lessons.order_by("position").first()
+exercise = lesson.blocks.filter(kind="exercise").order_by("position").first().exercise
+right = exercise.choices.get(is_correct=True)
+sessions = []
+for n in range(__LEARNERS__):
+    user = User.objects.filter(username=f"bench-learner-{n}").first() or user_create(
+        username=f"bench-learner-{n}", password="bench-pass-phrase-1")
+    enrollment_create(user=user, course=course)
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    sessions.append(store.session_key)
+print("SETUP " + json.dumps({"course": course.slug, "lesson": lesson.pk,
+                              "exercise": exercise.pk, "choice": right.pk,
+                              "sessions": sessions}))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _environment(database_url: str, redis_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DJANGO_DEBUG="false",
+        DATABASE_URL=database_url,
+        DATABASE_CONN_MAX_AGE="60",
+        REDIS_URL=redis_url,
+        PATHWISE_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def _database_prepare(env: dict[str, str], database_url: str) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    name = database_url.rsplit("/", 1)[1]
+    connection = psycopg2.connect(database_url.rsplit("/", 1)[0] + "/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cursor.fetchone() is None:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    connection.close()
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], check=True, cwd=ROOT, env=env
+    )
+
+
+def _setup(env: dict[str, str]) -> dict:
+    script = SETUP_SCRIPT.replace("__LEARNERS__", str(LEARNERS))
+    output = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", script],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("SETUP "))
+    return json.loads(line[len("SETUP ") :])
+
+
+def _wait_ready(url: str, timeout_seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"gunicorn did not answer {url} in {timeout_seconds} s")
+
+
+def _wrk(
+    *,
+    base_url: str,
+    path: str,
+    sessions: list[str],
+    users: int,
+    seconds: int,
+    method: str = "GET",
+    body: str = "",
+) -> dict[str, float]:
+    csrf = secrets.token_hex(16)
+    script = LUA_TEMPLATE % {
+        "sessions": ", ".join(f'"{key}"' for key in sessions) or '""',
+        "csrf": csrf,
+        "method": method,
+        "path": path,
+        "body": body,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+        lua = handle.name
+    try:
+        # Short warm-up so that every worker has imported the views and opened its connection.
+        subprocess.run(
+            ["wrk", "-t", "2", "-c", str(users), "-d", "2s", "-s", lua, base_url],
+            check=True,
+            capture_output=True,
+        )
+        command = ["wrk", "-t", "2", "-c", str(users), "-d", f"{seconds}s", "--timeout", "10s"]
+        output = subprocess.run(
+            [*command, "-s", lua, base_url],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        Path(lua).unlink(missing_ok=True)
+    match = re.search(
+        r"RESULT p50_us=(\d+) p95_us=(\d+) p99_us=(\d+) requests=(\d+) errors=(\d+)", output
+    )
+    if not match:
+        raise RuntimeError(f"wrk printed no result:\n{output}")
+    p50, p95, p99, requests, errors = (int(value) for value in match.groups())
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    return {
+        "p50_ms": round(p50 / 1000, 1),
+        "p95_ms": round(p95 / 1000, 1),
+        "p99_ms": round(p99 / 1000, 1),
+        "requests": requests,
+        "errors": errors,
+        "requests_per_s": float(rps.group(1)) if rps else 0.0,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=4)
+    arguments = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian: apt-get install wrk).")
+        return 2
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    env = _environment(database_url, redis_url)
+    _database_prepare(env, database_url)
+    fixture = _setup(env)
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            PYTHON, "-m", "gunicorn", "config.wsgi:application",
+            "-c", "platform/gunicorn.conf.py",
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", str(arguments.workers),
+            "--threads", "1",
+            "--access-logfile", "/dev/null",
+            "--error-logfile", "-",
+            "--log-level", "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait_ready(base_url + "/healthz")
+        sessions = fixture["sessions"]
+        lesson_path = f"/courses/{fixture['course']}/lessons/{fixture['lesson']}/"
+        scenarios = {
+            "healthz": {"path": "/healthz", "sessions": []},
+            "course_page": {"path": f"/courses/{fixture['course']}/", "sessions": sessions},
+            "lesson_page": {"path": lesson_path, "sessions": sessions},
+            "attempt_submit": {
+                "path": f"/exercises/{fixture['exercise']}/attempt/",
+                "sessions": sessions,
+                "method": "POST",
+                "body": f"answer={fixture['choice']}&hints_used=0",
+            },
+        }
+        results = {
+            name: _wrk(
+                base_url=base_url, users=arguments.users, seconds=arguments.seconds, **scenario
+            )
+            for name, scenario in scenarios.items()
+        }
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        subprocess.run(
+            [PYTHON, "-c", f"import redis; redis.Redis.from_url({redis_url!r}).flushdb()"],
+            check=False,
+        )
+    baseline = results["healthz"]["p95_ms"] or 0.1
+    print(
+        f"\nweb load: {arguments.users} concurrent users, {arguments.seconds} s per endpoint, "
+        f"gunicorn {arguments.workers} sync workers, {os.cpu_count()} CPUs\n"
+    )
+    print(f"{'endpoint':<16}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}"
+          f"{'p95/base':>10}")  # fmt: skip
+    figures: dict[str, float] = {}
+    for name, row in results.items():
+        ratio = row["p95_ms"] / baseline
+        print(
+            f"{name:<16}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['p99_ms']:>9.1f}"
+            f"{row['requests_per_s']:>9.0f}{row['errors']:>8d}{ratio:>10.1f}"
+        )
+        figures[f"{name}.p50_ms"] = row["p50_ms"]
+        figures[f"{name}.p95_ms"] = row["p95_ms"]
+        figures[f"{name}.requests_per_s"] = row["requests_per_s"]
+        figures[f"{name}.errors"] = row["errors"]
+        figures[f"{name}.p95_ratio_to_healthz"] = round(ratio, 2)
+    target_met = results["lesson_page"]["p95_ms"] < 150
+    print(f"\nlesson page p95 {results['lesson_page']['p95_ms']} ms (target < 150 ms): "
+          f"{'met' if target_met else 'NOT met'}")  # fmt: skip
+    output = ROOT / "bench" / "results" / "web_load.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(
+        json.dumps(
+            {
+                "benchmark": "web_load",
+                "command": "python bench/web_load.py " + " ".join(sys.argv[1:]),
+                "users": arguments.users,
+                "seconds_per_endpoint": arguments.seconds,
+                "gunicorn_workers": arguments.workers,
+                "cpus": os.cpu_count(),
+                "machine": platform.platform(),
+                "target": {"lesson_page.p95_ms": 150, "met": target_met},
+                "figures": figures,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {output.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
