@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,7 @@ class Runtime:
         """Whether mastery is on the P(known) scale (BKT, or a GRU with emission parameters)."""
         return self.bkt is not None or self.emission is not None
 
-    @property
+    @cached_property
     def skill_index(self) -> dict[int, int]:
         return {skill_id: index for index, skill_id in enumerate(self.skill_ids)}
 

@@ -9,4 +9,10 @@ app_name = "adaptive"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("studio/courses/<slug:slug>/class/", views.class_dashboard, name="class_dashboard"),
+    path("studio/courses/<slug:slug>/class/retrain/", views.class_retrain, name="class_retrain"),
+    path(
+        "studio/courses/<slug:slug>/class/training-run/",
+        views.class_training_run,
+        name="class_training_run",
+    ),
 ]

@@ -6,13 +6,19 @@ knowledge state (ARCHITECTURE.md: a lower app's page that shows a higher app's d
 
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from adaptive import web_selectors
+from adaptive.models import TrainingRun
+from adaptive.selectors import training_run_list
+from adaptive.services.retraining import training_run_request
+from courses.exceptions import ApplicationError
 from courses.models import Course, Skill
 from courses.selectors import course_is_editable_by
 from learners.selectors import (
@@ -85,12 +91,20 @@ def auc_chart_points(rows: list[web_selectors.ModelVersionRow]) -> list[ChartPoi
     return points
 
 
-@login_required
-def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    """Learners, mastery heatmap, struggling learners, exercise difficulty, model versions."""
+TRAINING_RUN_OPEN = (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
+
+
+def _course_for_teacher(request: HttpRequest, slug: str) -> Course:
     course = get_object_or_404(Course, slug=slug)
     if not course_is_editable_by(course=course, user=request.user):
         raise PermissionDenied(_("Only the course's teachers see its class dashboard."))
+    return course
+
+
+@login_required
+def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    """Learners, mastery heatmap, struggling learners, exercise difficulty, model versions."""
+    course = _course_for_teacher(request, slug)
     enrollments = enrollment_list_for_course(course=course)
     skills = list(Skill.objects.filter(course=course).order_by("name").values_list("pk", "name"))
     heatmap = web_selectors.mastery_heatmap(
@@ -127,5 +141,36 @@ def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "chart_width": CHART_WIDTH,
             "chart_height": CHART_HEIGHT,
             "chart_pad": CHART_PAD,
+            "training_run": training_run_list(course=course).first(),
         },
+    )
+
+
+@login_required
+@require_POST
+def class_retrain(request: HttpRequest, slug: str) -> HttpResponse:
+    """Queue a retrain of the course's model on the ml worker (one open run at a time)."""
+    course = _course_for_teacher(request, slug)
+    if training_run_list(course=course).filter(status__in=TRAINING_RUN_OPEN).exists():
+        messages.info(request, _("A retrain of this course is already queued or running."))
+    else:
+        try:
+            training_run_request(
+                course=course, trigger=TrainingRun.Trigger.MANUAL, requested_by=request.user
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Retrain queued: progress appears below."))
+    return redirect("adaptive:class_dashboard", slug=course.slug)
+
+
+@login_required
+def class_training_run(request: HttpRequest, slug: str) -> HttpResponse:
+    """The latest training run of the course, polled by htmx while it is open."""
+    course = _course_for_teacher(request, slug)
+    return render(
+        request,
+        "adaptive/partials/training_run.html",
+        {"course": course, "training_run": training_run_list(course=course).first()},
     )

@@ -25,6 +25,7 @@ import sys
 import time
 from copy import deepcopy
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,8 @@ from learners.demo.simulation import (  # noqa: E402
 )
 
 FORGET_PER_STEP = 0.003  # P(a mastered skill is forgotten at each step)
+STEP_DURATION = timedelta(hours=2)  # simulated study time per step, for spaced review
+START = datetime(2026, 1, 5, 9, tzinfo=UTC)
 STREAK, PERSISTENCE = 3, 8
 
 
@@ -157,13 +160,22 @@ class Estimating:
         self.items, self.rng, self.runtime = items, rng, runtime
         self.state = runtime.initial_state()
         self.seen: set[int] = set()
+        self.step_count = 0
+        self.last_practised: dict[int, datetime] = {}
 
     def mastery(self) -> np.ndarray:
         return self.runtime.mastery(self.state)
 
+    @property
+    def now(self) -> datetime:
+        return START + self.step_count * STEP_DURATION
+
     def observe(self, item, correct):
         self.state = self.runtime.step(self.state, list(item.skills), correct, item.key)
         self.seen.add(item.key)
+        self.step_count += 1
+        for skill in item.skills:
+            self.last_practised[skill] = self.now
 
 
 class LowestMastery(Estimating):
@@ -183,17 +195,21 @@ class Pathwise(Estimating):
         super().__init__(items, prerequisites, rng, runtime)
         self.graph, self.name = graph, name
         self.config = PlannerConfig(mastery_threshold=threshold, max_steps=1)
+        incidence = np.zeros((len(items), len(runtime.skill_ids)))
+        for item in items:
+            incidence[item.key, list(item.skills)] = 1.0 / len(item.skills)
+        self.incidence = incidence
 
     def choose(self):
         mastery = self.mastery()
+        success = self.incidence @ self.runtime.correct_probability(mastery)
         snapshot = LearnerSnapshot(
-            mastery={s: float(mastery[s]) for s in range(len(mastery))},
-            predicted_success={
-                i.key: self.runtime.predicted_success(mastery, list(i.skills)) for i in self.items
-            },
+            mastery=dict(enumerate(mastery.tolist())),
+            predicted_success=dict(enumerate(success.tolist())),
             attempted_exercise_ids=frozenset(self.seen),
+            last_practised=self.last_practised,
         )
-        steps = plan_build(self.graph, snapshot, self.config)
+        steps = plan_build(self.graph, snapshot, self.config, now=self.now)
         if steps and steps[0].exercise_id is not None:
             return self.items[steps[0].exercise_id]
         # Everything looks mastered: review the exercise the model is least sure of.

@@ -35,8 +35,9 @@ from learners.selectors import (
 # Accounts -----------------------------------------------------------------------------------------
 
 
+MATH_DISPLAY = re.compile(r"\$\$([^$<>]+)\$\$")
 MATH_INLINE = re.compile(r"\$([^$<>\n]+)\$")
-PREFORMATTED = re.compile(r"(<pre>.*?</pre>)", re.S)
+CODE = re.compile(r"(<pre>.*?</pre>|<code>.*?</code>)", re.S)
 
 
 @lru_cache(maxsize=4096)
@@ -46,10 +47,15 @@ def rich_text(markdown_text: str) -> str:
     A pure function of the text, so each worker caches it: a lesson is rendered many times.
     """
     html = markdown_render(markdown_text)
-    # Only outside code blocks; the match excludes < and > so it never wraps markup.
-    parts = PREFORMATTED.split(html)
+    # Only outside code; the match excludes < and > so it never wraps markup.
+    parts = CODE.split(html)
     return "".join(
-        part if part.startswith("<pre>") else MATH_INLINE.sub(r'<span class="math">\1</span>', part)
+        part
+        if part.startswith(("<pre>", "<code>"))
+        else MATH_INLINE.sub(
+            r'<span class="math">\1</span>',
+            MATH_DISPLAY.sub(r'<span class="math display">\1</span>', part),
+        )
         for part in parts
     )
 

@@ -22,6 +22,10 @@ echo "Broker:   ${REDIS_URL:-filesystem broker at var/celery-broker}"
 
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
+# Demo learners' mastery and paths from the cold-start model now; on the first start the worker
+# then trains a GRU on the demo attempts, gates it and refreshes every path again.
+$PY manage.py refresh_paths --course foundations-of-algebra
+$PY manage.py queue_retrain --course foundations-of-algebra --if-none
 
 pids=()
 stop() {

@@ -117,7 +117,28 @@
     update();
   }
 
+  /* Math: authored $...$ arrives as plain TeX in span.math; KaTeX draws it where it is loaded.
+     trust stays false, so TeX cannot create links, classes or styles. */
+  function renderMath(root) {
+    if (!window.katex) { return; }
+    root.querySelectorAll("span.math:not([data-rendered])").forEach(function (element) {
+      var tex = element.textContent;
+      try {
+        window.katex.render(tex, element, {
+          displayMode: element.classList.contains("display"),
+          throwOnError: false,
+          trust: false
+        });
+        element.setAttribute("data-rendered", "1");
+        element.setAttribute("data-tex", tex);
+      } catch (error) { /* leave the TeX readable */ }
+    });
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) { renderMath(event.target); });
+
   document.addEventListener("DOMContentLoaded", function () {
+    renderMath(document);
     document.querySelectorAll("article.lesson[data-events-url]").forEach(setUpMedia);
     document.querySelectorAll("ol.sortable[data-reorder-url], ul.sortable[data-reorder-url]").forEach(setUpSortable);
     document.querySelectorAll("form.exercise-editor").forEach(setUpExerciseEditor);

@@ -10,6 +10,14 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from adaptive.models import (
+    LearnerState,
+    LearningPath,
+    ModelVersion,
+    PathStep,
+    SkillMastery,
+    TrainingRun,
+)
 from courses.models import (
     Choice,
     Course,
@@ -56,6 +64,12 @@ WATCHED_MODELS: tuple[type[models.Model], ...] = (
     Attempt,
     LessonEvent,
     Token,
+    SkillMastery,
+    LearnerState,
+    LearningPath,
+    PathStep,
+    ModelVersion,
+    TrainingRun,
 )
 
 
@@ -118,6 +132,8 @@ class World:
     attempt_b: Attempt
     event_a: LessonEvent
     event_b: LessonEvent
+    course_run: TrainingRun
+    global_run: TrainingRun
 
     def client(self, actor: str) -> APIClient:
         # One client for the module: a new client loads every middleware again (slow).
@@ -226,6 +242,10 @@ def _build_world() -> World:
         attempt_b=attempt_b,
         event_a=event_a,
         event_b=event_b,
+        course_run=TrainingRun.objects.create(
+            course=published.course, trigger=TrainingRun.Trigger.MANUAL, requested_by=owner
+        ),
+        global_run=TrainingRun.objects.create(course=None, trigger=TrainingRun.Trigger.SCHEDULE),
     )
 
 

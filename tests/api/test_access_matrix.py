@@ -426,6 +426,90 @@ case(
 for method in ("GET", "PUT", "PATCH", "DELETE"):
     case(method, "auth-token", lambda w: f"{API}/auth/token", everyone(405))
 
+# Adaptive loop ----------------------------------------------------------------------------------
+EDIT_DRAFT_OR_HIDE: Expected = (401, 404, 404, 200, 404, 200)
+for method in ("GET", "PUT", "PATCH", "DELETE"):
+    case(method, "recommend", lambda w: f"{API}/recommend", signed_in(405))
+case(
+    "POST",
+    "recommend-for-student-a",
+    lambda w: f"{API}/recommend",
+    (401, 200, 403, 200, 403, 200),
+    lambda w: {"user_id": w.users["student_a"].pk, "course": w.published.course.pk},
+)
+case(
+    "POST",
+    "recommend-in-draft",
+    lambda w: f"{API}/recommend",
+    (401, 404, 404, 400, 404, 400),
+    lambda w: {"user_id": w.users["student_a"].pk, "last_lesson": w.draft.lesson.pk},
+)
+for name in ("learning-path", "mastery"):
+    case("GET", f"me-{name}", lambda w, n=name: f"{API}/me/{n}", signed_in(200))
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        case(method, f"me-{name}", lambda w, n=name: f"{API}/me/{n}", signed_in(405))
+for name in ("mastery", "models"):
+    case(
+        "GET",
+        f"course-{name}-published",
+        lambda w, n=name: f"{API}/courses/{w.published.course.pk}/{n}",
+        editors_of_published(200),
+    )
+    case(
+        "GET",
+        f"course-{name}-draft",
+        lambda w, n=name: f"{API}/courses/{w.draft.course.pk}/{n}",
+        EDIT_DRAFT_OR_HIDE,
+    )
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        case(
+            method,
+            f"course-{name}",
+            lambda w, n=name: f"{API}/courses/{w.published.course.pk}/{n}",
+            signed_in(405),
+        )
+case(
+    "POST",
+    "course-retrain-published",
+    lambda w: f"{API}/courses/{w.published.course.pk}/retrain",
+    editors_of_published(202),
+    lambda w: {"kind": "bkt"},
+)
+case(
+    "POST",
+    "course-retrain-draft",
+    lambda w: f"{API}/courses/{w.draft.course.pk}/retrain",
+    (401, 404, 404, 202, 404, 202),
+    lambda w: {"kind": "gru", "epochs": 2},
+)
+for method in ("GET", "PUT", "PATCH", "DELETE"):
+    case(
+        method,
+        "course-retrain",
+        lambda w: f"{API}/courses/{w.published.course.pk}/retrain",
+        signed_in(405),
+    )
+case(
+    "GET",
+    "training-run-of-course",
+    lambda w: f"{API}/training-runs/{w.course_run.pk}",
+    (401, 404, 404, 200, 404, 200),
+)
+case(
+    "GET",
+    "training-run-global",
+    lambda w: f"{API}/training-runs/{w.global_run.pk}",
+    (401, 404, 404, 404, 404, 200),
+)
+case("GET", "training-run-unknown", lambda w: f"{API}/training-runs/999999", signed_in(404))
+for method in ("POST", "PUT", "PATCH", "DELETE"):
+    case(
+        method,
+        "training-run",
+        lambda w: f"{API}/training-runs/{w.course_run.pk}",
+        signed_in(405),
+    )
+
 case("GET", "unknown-endpoint", lambda w: f"{API}/no-such-thing", everyone(404))
 case("POST", "unknown-endpoint", lambda w: f"{API}/courses/1/no-such-action", everyone(404))
 

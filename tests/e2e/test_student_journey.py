@@ -93,6 +93,7 @@ def test_student_journey(page):
     video = page.locator("video[data-block]")
     page.wait_for_selector("video[data-ready='1']")
     assert page.locator("track[kind='captions']").count() == 1
+    assert page.locator("span.math[data-rendered] .katex").count() == 1  # $x = 2$ drawn by KaTeX
     page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.currentTime = 3; }")
     page.wait_for_function("() => document.querySelector('video').dataset.lastEvent === 'seeked:201'")
     page.evaluate("() => document.querySelector('video').play()")

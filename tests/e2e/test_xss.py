@@ -20,6 +20,7 @@ PAYLOADS = [
     '<a href="javascript:window.__xss=1" id="js-link">link</a>',
     "<style>@import 'javascript:window.__xss=1'</style>",
     "{{ 7|add:1 }}<details open ontoggle=window.__xss=1>",
+    r"$\href{javascript:window.__xss=1}{x}$ $\htmlData{x=1}{y}$ $$\url{javascript:alert(1)}$$",
 ]
 EVIL = " ".join(PAYLOADS)
 

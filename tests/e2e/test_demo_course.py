@@ -1,0 +1,54 @@
+"""The demo course of `make run` in the browser: every kind of block, both dashboards."""
+
+import pytest
+
+from courses.models import Lesson, LessonBlock
+from learners.demo.seeding import DEMO_PASSWORD_STUDENT, DEMO_PASSWORD_TEACHER, demo_seed
+from learners.models import Enrollment
+from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def _log_in(page, username, password):
+    page.goto(page.base_url + "/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dashboard/")
+
+
+def test_demo_course_pages_render_every_block_kind(page):
+    result = demo_seed(students=6, seed=7)
+    course = result.course
+    student = next(a for a in result.accounts if a.role == "student")
+    media_lessons = {
+        kind: Lesson.objects.filter(module__course=course, blocks__kind=kind).first()
+        for kind in (LessonBlock.Kind.VIDEO, LessonBlock.Kind.AUDIO, LessonBlock.Kind.IMAGE)
+    }
+    _log_in(page, student.username, DEMO_PASSWORD_STUDENT)
+    screenshot(page, "30-demo-student-dashboard")
+    if not Enrollment.objects.filter(user__username=student.username, course=course).exists():
+        page.goto(page.base_url + f"/courses/{course.slug}/")
+        page.get_by_role("button", name="Enrol in this course").click()
+    page.goto(page.base_url + f"/courses/{course.slug}/")
+    screenshot(page, "31-demo-course-page")
+    for kind, lesson in media_lessons.items():
+        assert lesson is not None, kind
+        page.goto(page.base_url + f"/courses/{course.slug}/lessons/{lesson.pk}/")
+        if kind == LessonBlock.Kind.IMAGE:
+            image = page.locator("figure.media img").first
+            assert image.get_attribute("alt")
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+        else:
+            page.wait_for_selector(f"{kind}[data-ready='1']")
+        screenshot(page, f"32-demo-lesson-{kind}")
+    page.get_by_role("button", name=f"Log out ({student.username})").click()
+    _log_in(page, "teacher", DEMO_PASSWORD_TEACHER)
+    page.goto(page.base_url + f"/studio/courses/{course.slug}/class/")
+    assert page.locator("table.heatmap, [data-empty='heatmap']").count() == 1
+    screenshot(page, "33-demo-class-dashboard")
+    page.goto(page.base_url + f"/studio/courses/{course.slug}/skills/")
+    assert page.locator("svg.skill-graph g.node").count() >= 10
+    screenshot(page, "34-demo-skill-graph")
+    assert page.js_errors == []
