@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 
 import numpy as np
@@ -59,6 +58,15 @@ def _predict(model: DKT, split: dict[str, torch.Tensor], batch_size: int) -> np.
                 )
             )
     return torch.cat(outputs).numpy()
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak resident memory; VmHWM, since ru_maxrss survives exec on Linux."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def _scores(labels: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
@@ -126,7 +134,7 @@ def main() -> None:
             "seconds_per_epoch": float(np.mean(seconds)),
             "interactions_per_s": interactions * len(seconds) / float(np.sum(seconds)),
             "epochs_run": len(seconds),
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_rss_mib": _peak_rss_mib(),
             "torch": torch.__version__,
             "emb_size": args.emb_size,
         }

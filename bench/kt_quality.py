@@ -63,7 +63,7 @@ DEFAULT_PYKT_PYTHON = os.environ.get(
 
 
 def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this process so far, in MiB (a running maximum, not per model)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -174,8 +174,11 @@ class TargetReadout(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class MaskedBinaryCrossentropy(keras.losses.Loss):
-    """Binary cross-entropy averaged over positions whose label is not padding (``-1``).
+    """Binary cross-entropy over positions whose label is not padding (``-1``).
 
+    By default the mean over the batch's targets. With ``normalizer`` the sum is divided by that
+    constant instead (the average number of targets per batch), so that every target weighs the
+    same over an epoch even when length-bucketed batches hold very different numbers of targets.
     ``positive_weight`` / ``negative_weight`` are optional class weights.
     """
 
@@ -183,12 +186,14 @@ class MaskedBinaryCrossentropy(keras.losses.Loss):
         self,
         positive_weight: float = 1.0,
         negative_weight: float = 1.0,
+        normalizer: float | None = None,
         name: str = "masked_binary_crossentropy",
         **kwargs: Any,
     ) -> None:
         super().__init__(name=name, **kwargs)
         self.positive_weight = positive_weight
         self.negative_weight = negative_weight
+        self.normalizer = normalizer
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         y_true = ops.cast(y_true, "float32")
@@ -197,12 +202,18 @@ class MaskedBinaryCrossentropy(keras.losses.Loss):
         labels = ops.maximum(y_true, 0.0)
         weights = mask * (labels * self.positive_weight + (1.0 - labels) * self.negative_weight)
         losses = -(labels * ops.log(y_pred) + (1.0 - labels) * ops.log(1.0 - y_pred))
+        if self.normalizer:
+            return ops.sum(losses * weights) / self.normalizer
         return ops.sum(losses * weights) / ops.maximum(ops.sum(mask), 1.0)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
-            {"positive_weight": self.positive_weight, "negative_weight": self.negative_weight}
+            {
+                "positive_weight": self.positive_weight,
+                "negative_weight": self.negative_weight,
+                "normalizer": self.normalizer,
+            }
         )
         return config
 
@@ -267,12 +278,15 @@ def dkt_compile(
     clipnorm: float = 1.0,
     positive_weight: float = 1.0,
     negative_weight: float = 1.0,
+    loss_normalizer: float | None = None,
 ) -> keras.Model:
     """Compile with Adam, gradient clipping by norm and the masked (optionally weighted) BCE."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
         loss=MaskedBinaryCrossentropy(
-            positive_weight=positive_weight, negative_weight=negative_weight
+            positive_weight=positive_weight,
+            negative_weight=negative_weight,
+            normalizer=loss_normalizer,
         ),
     )
     return model

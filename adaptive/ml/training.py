@@ -165,6 +165,11 @@ def dkt_train(
     if config.use_problems and train.responses is None:
         raise ValueError("use_problems=True needs windows built from sequences with problems")
     positive_weight, negative_weight = _class_weights(train.labels, config.class_weight)
+    n_batches = -(-train.n_windows // config.batch_size)
+    # Length-bucketed batches differ a lot in how many targets they hold; dividing each batch's
+    # summed loss by the average count (not its own) weighs every target equally, as random
+    # full-width batches would, instead of over-weighting the targets of short windows.
+    loss_normalizer = max(train.n_targets / max(n_batches, 1), 1.0)
     result_history: list[dict[str, float]] = []
     with _device_scope(device):
         model = dkt_compile(
@@ -173,19 +178,19 @@ def dkt_train(
             clipnorm=config.clipnorm,
             positive_weight=positive_weight,
             negative_weight=negative_weight,
+            loss_normalizer=loss_normalizer,
         )
         best_auc, best_epoch, best_weights, stale = -math.inf, 0, model.get_weights(), 0
         train_seconds = 0.0
         interactions = float(train.lengths.sum())
         for epoch in range(1, config.epochs + 1):
             started = time.perf_counter()
-            losses, weights = [], []
+            summed_loss = 0.0
             for inputs, labels in _training_batches(
                 train, config.batch_size, rng, config.use_problems
             ):
                 loss = model.train_on_batch(inputs, labels)
-                losses.append(float(np.asarray(loss).reshape(-1)[0]))
-                weights.append(float((labels >= 0).sum()))
+                summed_loss += float(np.asarray(loss).reshape(-1)[0]) * loss_normalizer
             seconds = time.perf_counter() - started
             train_seconds += seconds
             validation_auc = float("nan")
@@ -193,7 +198,7 @@ def dkt_train(
                 predictions = windows_predict(model, validation)
                 validation_auc = auc(*flatten_targets(validation.labels, predictions))
             logs = {
-                "loss": float(np.average(losses, weights=weights)) if losses else float("nan"),
+                "loss": summed_loss / max(train.n_targets, 1),
                 "val_auc": validation_auc,
                 "seconds": seconds,
                 "interactions_per_second": interactions / seconds if seconds else 0.0,

@@ -1,5 +1,7 @@
 """Test settings: real PostgreSQL and Redis (started by `make test`), fast hashing, eager Celery."""
 
+from pathlib import Path
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import VAR_DIR, env
 
@@ -15,9 +17,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "test-media"
-PATHWISE_MODEL_ROOT = VAR_DIR / "test-models"
+PATHWISE_MODEL_ROOT = Path(env("PATHWISE_MODEL_ROOT", default=str(VAR_DIR / "test-models")))
 # Unit tests run tasks in-process; integration tests start a real worker against Redis.
-CELERY_TASK_ALWAYS_EAGER = True
+# (A worker started by an integration test sets CELERY_TASK_ALWAYS_EAGER=false.)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL

@@ -17,10 +17,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import clear_url_caches, re_path
 from django.utils._os import safe_join
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between
-# browser steps are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("PATHWISE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -79,7 +75,10 @@ def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.skip(f"Chromium is not installed at {CHROMIUM}: run platform/ensure_browser.sh")
     playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, playwright_api.sync_playwright() as playwright:
+        # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+        # between browser steps are still synchronous and safe. Only while the browser is open.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )

@@ -39,7 +39,9 @@ def test_demo_course_pages_render_every_block_kind(page):
         if kind == LessonBlock.Kind.IMAGE:
             image = page.locator("figure.media img").first
             assert image.get_attribute("alt")
-            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+            page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+            )
         else:
             page.wait_for_selector(f"{kind}[data-ready='1']")
         screenshot(page, f"32-demo-lesson-{kind}")

@@ -34,7 +34,9 @@ def adaptive_loop_has_written(user) -> bool:
 
 def _course():
     course = CourseFactory(
-        slug="python", title="Python from zero", summary="Variables, loops and functions.",
+        slug="python",
+        title="Python from zero",
+        summary="Variables, loops and functions.",
         owner=TeacherFactory(username="guido"),
         description_md="Learn **Python** step by step.\n\n```python\nprint('hi')\n```",
     )
@@ -44,23 +46,40 @@ def _course():
     LessonFactory(module=module, title="Loops", slug="loops", position=2)
     first.skills.set([variables])
     LessonBlockFactory(
-        lesson=first, position=1,
+        lesson=first,
+        position=1,
         body_md="A *variable* names a value: $x = 2$.\n\n```python\nx = 2\nprint(x)\n```",
     )
-    with media_fixture("intro.webm").open("rb") as video, media_fixture("intro.vtt").open("rb") as vtt:
+    with (
+        media_fixture("intro.webm").open("rb") as video,
+        media_fixture("intro.vtt").open("rb") as vtt,
+    ):
         LessonBlockFactory(
-            lesson=first, position=2, kind=LessonBlock.Kind.VIDEO, body_md="Watch this first.",
-            media=File(video, name="intro.webm"), captions=File(vtt, name="intro.vtt"),
-            duration_seconds=8, transcript="Welcome to the course. Let us begin.",
+            lesson=first,
+            position=2,
+            kind=LessonBlock.Kind.VIDEO,
+            body_md="Watch this first.",
+            media=File(video, name="intro.webm"),
+            captions=File(vtt, name="intro.vtt"),
+            duration_seconds=8,
+            transcript="Welcome to the course. Let us begin.",
         )
     exercise = ExerciseFactory(
-        course=course, title="After x = 2", kind=Exercise.Kind.SINGLE, numeric_answer=None,
+        course=course,
+        title="After x = 2",
+        kind=Exercise.Kind.SINGLE,
+        numeric_answer=None,
         prompt_md="After `x = 2`, what does `print(x)` show?",
         explanation_md="`print` shows the value the name refers to: **2**.",
     )
     exercise.skills.set([variables])
-    ChoiceFactory(exercise=exercise, text="x", is_correct=False, position=1,
-                  feedback="That is the name, not its value.")
+    ChoiceFactory(
+        exercise=exercise,
+        text="x",
+        is_correct=False,
+        position=1,
+        feedback="That is the name, not its value.",
+    )
     ChoiceFactory(exercise=exercise, text="2", is_correct=True, position=2)
     HintFactory(exercise=exercise, position=1, text="A name stands for its value.")
     LessonBlockFactory(
@@ -94,12 +113,18 @@ def test_student_journey(page):
     page.wait_for_selector("video[data-ready='1']")
     assert page.locator("track[kind='captions']").count() == 1
     assert page.locator("span.math[data-rendered] .katex").count() == 1  # $x = 2$ drawn by KaTeX
-    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.currentTime = 3; }")
-    page.wait_for_function("() => document.querySelector('video').dataset.lastEvent === 'seeked:201'")
+    page.evaluate(
+        "() => { const v = document.querySelector('video'); v.muted = true; v.currentTime = 3; }"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('video').dataset.lastEvent === 'seeked:201'"
+    )
     page.evaluate("() => document.querySelector('video').play()")
     page.wait_for_function("() => document.querySelector('video').currentTime > 4")
     page.evaluate("() => document.querySelector('video').pause()")
-    page.wait_for_function("() => document.querySelector('video').dataset.lastEvent === 'paused:201'")
+    page.wait_for_function(
+        "() => document.querySelector('video').dataset.lastEvent === 'paused:201'"
+    )
     paused_at = LessonEvent.objects.filter(verb="paused").latest("id").position_seconds
     assert 4 <= paused_at < 8
     verbs = list(LessonEvent.objects.filter(block__isnull=False).values_list("verb", flat=True))

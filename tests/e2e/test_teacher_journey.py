@@ -71,7 +71,9 @@ def test_teacher_journey(page):
     page.get_by_role("button", name="Save the block").click()
     page.get_by_text("Block added.").wait_for()
     # an exercise tagged with both skills, with a hint
-    page.get_by_role("navigation", name="Course studio").get_by_role("link", name="Exercises").click()
+    page.get_by_role("navigation", name="Course studio").get_by_role(
+        "link", name="Exercises"
+    ).click()
     page.get_by_role("link", name="New exercise").click()
     page.get_by_label("Title", exact=True).fill("Count the turns")
     page.get_by_label("Kind").select_option("numeric")
@@ -81,6 +83,7 @@ def test_teacher_journey(page):
     page.get_by_label("Hints (one per line, in order)").fill("Count from 0.")
     page.get_by_role("group", name="Skills practised").get_by_label("Loops").check()
     page.get_by_role("group", name="Skills practised").get_by_label("Variables").check()
+    screenshot(page, "16-studio-exercise-editor")
     page.get_by_role("button", name="Save the exercise").click()
     page.get_by_text("Exercise saved.").wait_for()
     exercise = Exercise.objects.get(title="Count the turns")
@@ -131,4 +134,9 @@ def test_teacher_journey(page):
     page.get_by_role("link", name="Continue learning").click()
     assert page.locator("video track[kind='captions']").count() == 1
     screenshot(page, "14-published-lesson")
+    # narrow screens: the lesson player fits without sideways scrolling
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    screenshot(page, "15-published-lesson-mobile")
     assert page.js_errors == []

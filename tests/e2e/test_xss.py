@@ -15,7 +15,7 @@ PAYLOADS = [
     "<script>window.__xss=1</script>",
     '<img src=x onerror="window.__xss=1">',
     '"><svg onload="window.__xss=1">',
-    "'><iframe srcdoc=\"<script>parent.__xss=1</script>\"></iframe>",
+    '\'><iframe srcdoc="<script>parent.__xss=1</script>"></iframe>',
     "[click me](javascript:window.__xss=1)",
     '<a href="javascript:window.__xss=1" id="js-link">link</a>',
     "<style>@import 'javascript:window.__xss=1'</style>",
@@ -27,12 +27,17 @@ EVIL = " ".join(PAYLOADS)
 
 def _evil_course():
     teacher = user_create(
-        username="mallory", password="a-long-pass-phrase", role="teacher",
+        username="mallory",
+        password="a-long-pass-phrase",
+        role="teacher",
         first_name=PAYLOADS[1][:150],
     )
     course = services.course_create(
-        owner=teacher, title="Evil " + PAYLOADS[0], slug="evil",
-        summary=EVIL[:500], description_md=EVIL,
+        owner=teacher,
+        title="Evil " + PAYLOADS[0],
+        slug="evil",
+        summary=EVIL[:500],
+        description_md=EVIL,
     )
     skill = services.skill_create(course=course, name="S " + PAYLOADS[2], description=EVIL)
     other = services.skill_create(course=course, name="T " + PAYLOADS[1], description=EVIL)
@@ -42,12 +47,20 @@ def _evil_course():
     services.lesson_block_create(lesson=lesson, kind=LessonBlock.Kind.TEXT, body_md=EVIL)
     with media_fixture("intro.webm").open("rb") as video:
         services.lesson_block_create(
-            lesson=lesson, kind=LessonBlock.Kind.VIDEO, media=File(video, name="intro.webm"),
-            body_md=EVIL, transcript=EVIL, duration_seconds=8,
+            lesson=lesson,
+            kind=LessonBlock.Kind.VIDEO,
+            media=File(video, name="intro.webm"),
+            body_md=EVIL,
+            transcript=EVIL,
+            duration_seconds=8,
         )
     exercise = services.exercise_create(
-        course=course, kind=Exercise.Kind.SINGLE, title="E " + PAYLOADS[2][:190],
-        prompt_md=EVIL, explanation_md=EVIL, hints=[EVIL],
+        course=course,
+        kind=Exercise.Kind.SINGLE,
+        title="E " + PAYLOADS[2][:190],
+        prompt_md=EVIL,
+        explanation_md=EVIL,
+        hints=[EVIL],
         choices=[ChoiceData(PAYLOADS[1], True, EVIL), ChoiceData(PAYLOADS[0], False, EVIL)],
         skills=[skill, other],
     )

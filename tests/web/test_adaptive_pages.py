@@ -22,8 +22,11 @@ def test_class_dashboard_draws_the_heatmap_and_the_auc_of_each_version(client, c
     now = timezone.now()
     for days, auc in ((3, 0.71), (2, 0.74), (1, 0.78)):
         ModelVersion.objects.create(
-            course=classroom.course, kind="gru", status="retired",
-            metrics={"auc": auc}, created_at=now - timedelta(days=days),
+            course=classroom.course,
+            kind="gru",
+            status="retired",
+            metrics={"auc": auc},
+            created_at=now - timedelta(days=days),
         )
     client.force_login(classroom.teacher)
     page = client.get(reverse("adaptive:class_dashboard", args=["algebra"])).content.decode()
@@ -37,7 +40,9 @@ def test_class_dashboard_draws_the_heatmap_and_the_auc_of_each_version(client, c
 
 def test_student_dashboard_shows_a_bar_per_mastered_skill(client, classroom):
     SkillMastery.objects.create(
-        user=classroom.student, skill=classroom.skills[0], course=classroom.course,
+        user=classroom.student,
+        skill=classroom.skills[0],
+        course=classroom.course,
         probability=0.64,
     )
     client.force_login(classroom.student)
@@ -58,7 +63,9 @@ def test_the_retrain_button_queues_one_run_and_its_progress_is_polled(
     assert len(callbacks) == 1
     run = TrainingRun.objects.get()
     assert (run.course, run.trigger, run.requested_by) == (
-        classroom.course, "manual", classroom.teacher,
+        classroom.course,
+        "manual",
+        classroom.teacher,
     )
     run.status, run.progress = "running", {"stage": "epoch", "epoch": 3, "epochs": 20}
     run.save()

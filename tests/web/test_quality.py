@@ -44,8 +44,11 @@ def _all_pages(client, classroom):
     for url in teacher_pages:
         yield url, client.get(url)
     client.logout()
-    for url in (reverse("learners:login"), reverse("learners:signup"),
-                reverse("learners:password_reset")):
+    for url in (
+        reverse("learners:login"),
+        reverse("learners:signup"),
+        reverse("learners:password_reset"),
+    ):
         yield url, client.get(url)
 
 
@@ -75,13 +78,15 @@ def test_every_page_has_lang_landmarks_and_labelled_inputs(client, classroom):
     for url, response in _all_pages(client, classroom):
         html = response.content.decode()
         assert re.search(r'<html lang="en">', html), url
-        assert '<main id="main"' in html and "<nav " in html and "<header" in html, url
+        for landmark in ('<main id="main"', "<nav ", "<header", "<footer"):
+            assert landmark in html, (url, landmark)
         ids_with_label = set(re.findall(r'<label[^>]*for="([^"]+)"', html))
         for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
             if re.search(r'type="(hidden|submit|radio|checkbox)"', tag):
                 continue
             input_id = re.search(r'id="([^"]+)"', tag)
-            assert input_id and input_id.group(1) in ids_with_label, (url, tag)
+            assert input_id, (url, tag)
+            assert input_id.group(1) in ids_with_label, (url, tag)
 
 
 def test_pages_are_translated_into_simplified_chinese(client, classroom):
@@ -92,3 +97,16 @@ def test_pages_are_translated_into_simplified_chinese(client, classroom):
     assert "课程大纲" in page  # "Syllabus"
     dashboard = client.get(reverse("adaptive:dashboard")).content.decode()
     assert "我的学习路径" in dashboard  # "My learning path"
+
+
+def test_every_string_of_the_catalogue_has_a_chinese_translation():
+    from pathlib import Path
+
+    po = (Path(__file__).resolve().parents[2] / "locale/zh_Hans/LC_MESSAGES/django.po").read_text()
+    entries = po.split("\n\n")[1:]
+    untranslated = [
+        entry for entry in entries if re.search(r'^msgstr(\[0\])? ""\Z', entry.strip(), re.M)
+    ]
+    assert len(entries) > 300
+    assert untranslated == []
+    assert "#, fuzzy" not in po

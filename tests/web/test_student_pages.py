@@ -70,8 +70,12 @@ def test_profile_changes_the_preferred_language(client, classroom):
     client.force_login(classroom.student)
     response = client.post(
         reverse("learners:profile"),
-        {"first_name": "Stu", "last_name": "Dent", "email": "s@example.org",
-         "preferred_language": "zh-hans"},
+        {
+            "first_name": "Stu",
+            "last_name": "Dent",
+            "email": "s@example.org",
+            "preferred_language": "zh-hans",
+        },
     )
     assert response.status_code == 302
     classroom.student.refresh_from_db()
@@ -169,7 +173,9 @@ def test_answers_are_graded_on_the_server_with_hints_counted(client, classroom):
     client.force_login(classroom.student)
     wrong, right = classroom.single.choices.order_by("position").reverse()
     hint = client.post(
-        reverse("learners:hint", args=[classroom.single.pk]), {"hints_used": "0"}, HTTP_HX_REQUEST="true"
+        reverse("learners:hint", args=[classroom.single.pk]),
+        {"hints_used": "0"},
+        HTTP_HX_REQUEST="true",
     ).content.decode()
     assert "Two equal parts." in hint
     assert 'value="1"' in hint
@@ -205,3 +211,29 @@ def test_mark_complete_moves_on_and_counts_in_progress(client, classroom):
     assert response.url == reverse("learners:lesson", args=["algebra", second.pk])
     page = client.get(reverse("learners:course_detail", args=["algebra"])).content.decode()
     assert "1 of 2 lessons complete (50.0%)" in page
+
+
+def test_authored_markdown_is_sanitised_and_math_kept_as_tex_outside_code():
+    from learners.views import rich_text
+
+    html = rich_text(
+        "A $x^2$ and $$\\frac{a}{b}$$ <script>alert(1)</script> `$HOME $PATH`\n\n"
+        "[x](javascript:alert(1))\n\n```\necho $A $B\n```"
+    )
+    assert '<span class="math">x^2</span>' in html
+    assert '<span class="math display">\\frac{a}{b}</span>' in html
+    assert "<code>$HOME $PATH</code>" in html
+    assert "echo $A $B" in html
+    assert "<script" not in html
+    assert "javascript:" not in html
+
+
+def test_a_malformed_lesson_event_body_is_refused(client, classroom):
+    client.force_login(classroom.student)
+    response = client.post(
+        reverse("learners:lesson_event", args=[classroom.lessons[0].pk]),
+        "{not json",
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert not LessonEvent.objects.exists()

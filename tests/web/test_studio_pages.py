@@ -49,8 +49,11 @@ def test_a_teacher_builds_and_publishes_a_course(client):
     # an image block: verified with Pillow, a fake image refused
     refused = client.post(
         reverse("courses:studio_block_create", args=[course.slug, lesson.pk]),
-        {"kind": "image", "alt_text": "A graph",
-         "media": SimpleUploadedFile("graph.png", b"not an image")},
+        {
+            "kind": "image",
+            "alt_text": "A graph",
+            "media": SimpleUploadedFile("graph.png", b"not an image"),
+        },
     )
     assert refused.status_code == 200
     assert "not a valid image" in refused.content.decode()
@@ -70,14 +73,27 @@ def test_a_teacher_builds_and_publishes_a_course(client):
     ("fields", "check"),
     [
         (
-            {"kind": "single", "choices-0-text": "Yes", "choices-0-is_correct": "on",
-             "choices-1-text": "No", "choices-1-feedback": "Look again."},
-            lambda e: [(c.text, c.is_correct, c.feedback) for c in e.choices.all()]
-            == [("Yes", True, ""), ("No", False, "Look again.")],
+            {
+                "kind": "single",
+                "choices-0-text": "Yes",
+                "choices-0-is_correct": "on",
+                "choices-1-text": "No",
+                "choices-1-feedback": "Look again.",
+            },
+            lambda e: (
+                [(c.text, c.is_correct, c.feedback) for c in e.choices.all()]
+                == [("Yes", True, ""), ("No", False, "Look again.")]
+            ),
         ),
         (
-            {"kind": "multiple", "choices-0-text": "2", "choices-0-is_correct": "on",
-             "choices-1-text": "3", "choices-1-is_correct": "on", "choices-2-text": "4"},
+            {
+                "kind": "multiple",
+                "choices-0-text": "2",
+                "choices-0-is_correct": "on",
+                "choices-1-text": "3",
+                "choices-1-is_correct": "on",
+                "choices-2-text": "4",
+            },
             lambda e: [c.is_correct for c in e.choices.all()] == [True, True, False],
         ),
         (
@@ -95,10 +111,16 @@ def test_the_exercise_editor_saves_every_kind_with_hints_and_skills(
 ):
     client.force_login(classroom.teacher)
     data = {
-        "title": "New one", "prompt_md": "Question?", "explanation_md": "Because.",
-        "hints": "First hint\nSecond hint", "skills": [classroom.skills[0].pk],
-        "choices-TOTAL_FORMS": "4", "choices-INITIAL_FORMS": "0",
-        "choices-MIN_NUM_FORMS": "2", "choices-MAX_NUM_FORMS": "12", **fields,
+        "title": "New one",
+        "prompt_md": "Question?",
+        "explanation_md": "Because.",
+        "hints": "First hint\nSecond hint",
+        "skills": [classroom.skills[0].pk],
+        "choices-TOTAL_FORMS": "4",
+        "choices-INITIAL_FORMS": "0",
+        "choices-MIN_NUM_FORMS": "2",
+        "choices-MAX_NUM_FORMS": "12",
+        **fields,
     }
     response = client.post(reverse("courses:studio_exercise_create", args=["algebra"]), data)
     assert response.status_code == 302, response.content.decode()
@@ -111,8 +133,13 @@ def test_the_exercise_editor_saves_every_kind_with_hints_and_skills(
 def test_a_single_choice_exercise_without_a_correct_choice_is_refused(client, classroom):
     client.force_login(classroom.teacher)
     data = {
-        "title": "Broken", "kind": "single", "prompt_md": "?", "choices-TOTAL_FORMS": "2",
-        "choices-INITIAL_FORMS": "0", "choices-0-text": "A", "choices-1-text": "B",
+        "title": "Broken",
+        "kind": "single",
+        "prompt_md": "?",
+        "choices-TOTAL_FORMS": "2",
+        "choices-INITIAL_FORMS": "0",
+        "choices-0-text": "A",
+        "choices-1-text": "B",
     }
     response = client.post(reverse("courses:studio_exercise_create", args=["algebra"]), data)
     assert response.status_code == 200
@@ -124,7 +151,9 @@ def test_the_skill_graph_refuses_a_cycle_with_the_services_message(client, class
     client.force_login(classroom.teacher)
     fractions, equations = classroom.skills
     url = reverse("courses:studio_skills", args=["algebra"])
-    client.post(url, {"action": "add_prerequisite", "skill": equations.pk, "requires": fractions.pk})
+    client.post(
+        url, {"action": "add_prerequisite", "skill": equations.pk, "requires": fractions.pk}
+    )
     assert SkillPrerequisite.objects.count() == 1
     page = client.post(
         url, {"action": "add_prerequisite", "skill": fractions.pk, "requires": equations.pk}
@@ -151,12 +180,15 @@ def test_lessons_are_reordered_by_drag_and_drop_and_by_buttons(client, classroom
     )
     assert response.json()["ids"] == [second.pk, first.pk]
     assert list(Lesson.objects.order_by("position").values_list("pk", flat=True)) == [
-        second.pk, first.pk,
+        second.pk,
+        first.pk,
     ]
-    client.post(url, {"kind": "lesson", "parent": first.module_id, "move": first.pk,
-                      "direction": "up"})
+    client.post(
+        url, {"kind": "lesson", "parent": first.module_id, "move": first.pk, "direction": "up"}
+    )
     assert list(Lesson.objects.order_by("position").values_list("pk", flat=True)) == [
-        first.pk, second.pk,
+        first.pk,
+        second.pk,
     ]
 
 
@@ -170,7 +202,8 @@ def test_a_wrong_reorder_list_is_refused_and_nothing_moves(client, classroom):
     )
     assert response.status_code == 400
     assert list(Lesson.objects.order_by("position").values_list("pk", flat=True)) == [
-        first.pk, second.pk,
+        first.pk,
+        second.pk,
     ]
 
 
@@ -189,9 +222,7 @@ def test_the_teacher_previews_a_lesson_without_recording_anything(client, classr
     assert not classroom.single.attempts.exists()
 
 
-def test_class_dashboard_shows_struggling_learners_difficulty_and_empty_states(
-    client, classroom
-):
+def test_class_dashboard_shows_struggling_learners_difficulty_and_empty_states(client, classroom):
     struggler = UserFactory(username="struggler")
     from learners.models import Enrollment
 
@@ -201,7 +232,7 @@ def test_class_dashboard_shows_struggling_learners_difficulty_and_empty_states(
     client.force_login(classroom.teacher)
     page = client.get(reverse("adaptive:class_dashboard", args=["algebra"])).content.decode()
     assert "2 enrolled learners" in page
-    assert "<th scope=\"row\">struggler</th><td>4</td><td>25%</td>" in page
+    assert '<th scope="row">struggler</th><td>4</td><td>25%</td>' in page
     assert 'data-empty="heatmap"' in page
     assert 'data-empty="models"' in page
     assert "Retrain now" in page

@@ -3,7 +3,7 @@ import pytest
 
 from adaptive.ml.dkt import DKTConfig, dkt_build
 from adaptive.ml.inference import mastery_batch
-from adaptive.ml.sequences import SequenceSet, sequences_subset
+from adaptive.ml.sequences import SequenceSet, sequences_build, sequences_subset
 from adaptive.ml.step import (
     state_initial,
     state_replay,
@@ -39,8 +39,6 @@ def test_one_step_update_equals_a_full_replay(
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
 def test_numpy_replay_matches_keras_for_both_cells_with_multi_skill_steps(cell: str):
-    from adaptive.ml.sequences import sequences_build
-
     model = dkt_build(
         DKTConfig(n_skills=4, n_problems=5, embedding_dim=3, hidden_units=5, cell=cell)
     )
@@ -80,3 +78,25 @@ def test_batch_update_equals_single_updates(trained_gru: TrainResult):
         state, mastery = state_update(weights, states[i], skills[i], correct[i], problems[i])
         np.testing.assert_allclose(batch_states[i], state, atol=1e-6)
         np.testing.assert_allclose(batch_mastery[i], mastery, atol=1e-6)
+
+
+def test_batch_mastery_covers_histories_longer_than_a_window():
+    rng = np.random.default_rng(3)
+    model = dkt_build(DKTConfig(n_skills=3, embedding_dim=3, hidden_units=4))
+    lengths = {"long": 260, "short": 4}
+    rows = {"learners": [], "times": [], "skills": [], "correct": []}
+    for learner, length in lengths.items():
+        for t in range(length):
+            rows["learners"].append(learner)
+            rows["times"].append(t)
+            rows["skills"].append([int(rng.integers(3))])
+            rows["correct"].append(int(rng.integers(2)))
+    sequences = sequences_build(**rows, n_skills=3)
+    full = mastery_batch(model, sequences)
+    weights = step_weights_export(model)
+    for row in range(2):
+        start, stop = sequences.offsets[row], sequences.offsets[row + 1]
+        skills = [[int(s) for s in r if s >= 0] for r in sequences.skills[start:stop]]
+        state, mastery = state_replay(weights, skills, sequences.correct[start:stop])
+        np.testing.assert_allclose(state, full.states[row], atol=1e-5)
+        np.testing.assert_allclose(mastery, full.mastery[row], atol=1e-5)
