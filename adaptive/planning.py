@@ -66,11 +66,14 @@ class LearnerSnapshot:
     completed_lesson_ids: frozenset[int] = frozenset()
     attempted_exercise_ids: frozenset[int] = frozenset()
     last_practised: Mapping[int, datetime] = field(default_factory=dict)
+    # skill id -> right answers in a row at the end of the learner's attempts on it
+    streaks: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class PlannerConfig:
     mastery_threshold: float = 0.95
+    mastery_streak: int = 3
     band_low: float = 0.5
     band_high: float = 0.85
     max_steps: int = 5
@@ -161,20 +164,33 @@ def graph_facts(graph: CourseGraph) -> GraphFacts:
     )
 
 
+def skill_is_mastered(skill_id: int, learner: LearnerSnapshot, config: PlannerConfig) -> bool:
+    """Mastered: the estimate reached the threshold, or the last answers on it were all right.
+
+    The streak rule (as in ASSISTments' "three in a row") keeps a learner from being held on a
+    skill whose estimate plateaus below the threshold, e.g. a learner who slips often.
+    """
+    if learner.mastery.get(skill_id, 0.0) >= config.mastery_threshold:
+        return True
+    streak = learner.streaks.get(skill_id, 0)
+    return config.mastery_streak > 0 and streak >= config.mastery_streak
+
+
 def ready_skills(
-    graph: CourseGraph, mastery: Mapping[int, float], threshold: float
+    graph: CourseGraph, learner: LearnerSnapshot, config: PlannerConfig
 ) -> list[tuple[int, float]]:
     """(skill id, expected gain) of every ready-to-learn skill, best first."""
     facts = graph_facts(graph)
+    threshold = config.mastery_threshold
     ready: list[tuple[int, float]] = []
     for skill in graph.skills:
-        own = mastery.get(skill.id, 0.0)
-        if own >= threshold:
+        if skill_is_mastered(skill.id, learner, config):
             continue
-        if any(mastery.get(p, 0.0) < threshold for p in skill.prerequisite_ids):
+        if not all(skill_is_mastered(p, learner, config) for p in skill.prerequisite_ids):
             continue
+        own = learner.mastery.get(skill.id, 0.0)
         # Closing a gap on a skill that unlocks many later skills is worth more.
-        gain = (threshold - own) * (1.0 + 0.5 * facts.descendants[skill.id])
+        gain = max(threshold - own, 0.0) * (1.0 + 0.5 * facts.descendants[skill.id])
         ready.append((skill.id, gain))
     ready.sort(key=lambda item: (-round(item[1], 9), facts.rank[item[0]]))
     return ready
@@ -246,7 +262,7 @@ def plan_build(
             "prerequisite_of": [names[d] for d in dependents.get(skill_id, [])],
         }
 
-    for skill_id, gain in ready_skills(graph, learner.mastery, config.mastery_threshold):
+    for skill_id, gain in ready_skills(graph, learner, config):
         lesson = next(
             (
                 lesson
@@ -284,15 +300,16 @@ def plan_build(
                 return steps
 
     if now is not None and config.max_reviews > 0:
-        stale = sorted(
-            (
-                (practised, skill.id)
-                for skill in graph.skills
-                if learner.mastery.get(skill.id, 0.0) >= config.mastery_threshold
-                and (practised := learner.last_practised.get(skill.id)) is not None
-                and now - practised >= config.review_after
-            ),
+        practised_mastered = sorted(
+            (practised, skill.id)
+            for skill in graph.skills
+            if skill_is_mastered(skill.id, learner, config)
+            and (practised := learner.last_practised.get(skill.id)) is not None
         )
+        stale = [pair for pair in practised_mastered if now - pair[0] >= config.review_after]
+        if not steps and not stale:
+            # Nothing left to learn and nothing due: keep the oldest skill fresh meanwhile.
+            stale = practised_mastered
         for practised, skill_id in stale[: config.max_reviews]:
             exercises = list(facts.exercises_by_skill.get(skill_id, ()))
             if not exercises:

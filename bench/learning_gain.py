@@ -162,6 +162,7 @@ class Estimating:
         self.seen: set[int] = set()
         self.step_count = 0
         self.last_practised: dict[int, datetime] = {}
+        self.streaks: dict[int, int] = {}
 
     def mastery(self) -> np.ndarray:
         return self.runtime.mastery(self.state)
@@ -176,6 +177,7 @@ class Estimating:
         self.step_count += 1
         for skill in item.skills:
             self.last_practised[skill] = self.now
+            self.streaks[skill] = self.streaks.get(skill, 0) + 1 if correct else 0
 
 
 class LowestMastery(Estimating):
@@ -208,6 +210,7 @@ class Pathwise(Estimating):
             predicted_success=dict(enumerate(success.tolist())),
             attempted_exercise_ids=frozenset(self.seen),
             last_practised=self.last_practised,
+            streaks=self.streaks,
         )
         steps = plan_build(self.graph, snapshot, self.config, now=self.now)
         if steps and steps[0].exercise_id is not None:

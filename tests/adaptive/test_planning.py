@@ -49,7 +49,7 @@ def test_only_skills_with_mastered_prerequisites_are_ready():
     mastery = {1: 0.97, 2: 0.3, 3: 0.0, 4: 0.5}
 
     # when
-    ready = ready_skills(GRAPH, mastery, 0.95)
+    ready = ready_skills(GRAPH, LearnerSnapshot(mastery=mastery), PlannerConfig())
 
     # then Fractions (unlocks Ratios, so more gain) before Equations; Ratios is not ready
     assert [skill for skill, _ in ready] == [2, 4]
@@ -110,6 +110,30 @@ def test_spaced_review_of_a_mastered_skill_not_practised_for_a_while():
 
     assert [(s.kind, s.skill_id, s.exercise_id) for s in steps] == [("review", 1, 100)]
     assert steps[0].reason["days_since_practice"] == 10
+
+
+def test_three_right_in_a_row_counts_as_mastered_when_the_estimate_plateaus():
+    # given Integers estimated at 0.8 but answered right three times in a row
+    learner = LearnerSnapshot(mastery={1: 0.8, 2: 0.1}, streaks={1: 3})
+
+    steps = plan_build(GRAPH, learner, PlannerConfig(max_steps=1))
+
+    # then the learner moves on to what Integers unlocks (Fractions first: it unlocks Ratios)
+    assert [(s.kind, s.skill_id) for s in steps] == [("lesson", 2)]
+    assert plan_build(GRAPH, learner, PlannerConfig(max_steps=1, mastery_streak=0))[0].skill_id == 1
+
+
+def test_with_everything_mastered_the_oldest_skill_is_reviewed_before_it_is_due():
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    learner = LearnerSnapshot(
+        mastery={1: 0.99, 2: 0.99, 3: 0.99, 4: 0.99},
+        predicted_success={104: 0.9},
+        last_practised={1: now - timedelta(days=1), 3: now - timedelta(days=2)},
+    )
+
+    steps = plan_build(GRAPH, learner, now=now)
+
+    assert [(s.kind, s.skill_id, s.exercise_id) for s in steps] == [("review", 3, 104)]
 
 
 def test_reason_sentences_explain_each_step():
