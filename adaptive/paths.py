@@ -24,6 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from adaptive.knowledge import (
+    History,
     Runtime,
     exercise_skill_map,
     histories_load,
@@ -170,6 +171,7 @@ def plans_build(
     graph: CourseGraph,
     config: PlannerConfig | None = None,
     now: datetime | None = None,
+    histories: Mapping[int, History] | None = None,
 ) -> tuple[dict[int, dict[int, float]], dict[int, list[PlannedStep]]]:
     """Mastery by skill and planned steps for each learner; `mastery` rows follow `user_ids`."""
     now = now or timezone.now()
@@ -178,6 +180,9 @@ def plans_build(
     completed, attempted, practised = _activity_load(
         course_id=course_id, user_ids=user_ids, graph=graph
     )
+    if histories is None:
+        histories = histories_load(course_id=course_id, user_ids=list(user_ids))
+    exercise_skills = {exercise.id: exercise.skill_ids for exercise in graph.exercises}
     columns, success = success_matrix(runtime, mastery, graph.exercises)
     by_skill: dict[int, dict[int, float]] = {}
     plans: dict[int, list[PlannedStep]] = {}
@@ -189,9 +194,19 @@ def plans_build(
             completed_lesson_ids=frozenset(completed.get(user_id, ())),
             attempted_exercise_ids=frozenset(attempted.get(user_id, ())),
             last_practised=practised.get(user_id, {}),
+            streaks=_streaks(histories[user_id], exercise_skills),
         )
         plans[user_id] = plan_build(graph, snapshot, config, now=now)
     return by_skill, plans
+
+
+def _streaks(history: History, exercise_skills: Mapping[int, tuple[int, ...]]) -> dict[int, int]:
+    """skill id -> right answers in a row at the end of the learner's attempts on that skill."""
+    streaks: dict[int, int] = {}
+    for exercise_id, is_correct in zip(history.exercise_ids, history.correct, strict=True):
+        for skill_id in exercise_skills.get(exercise_id, ()):
+            streaks[skill_id] = streaks.get(skill_id, 0) + 1 if is_correct else 0
+    return streaks
 
 
 # Bulk writes ------------------------------------------------------------------------------------
@@ -379,6 +394,7 @@ def path_refresh(
             graph=graph,
             config=config,
             now=now,
+            histories=histories,
         )
         with transaction.atomic():
             rows += _chunk_replace(
