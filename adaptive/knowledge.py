@@ -143,7 +143,6 @@ def runtime_for_version(version: ModelVersion) -> Runtime:
     artifact = artifact_load(
         artifact_directory(version),
         expected_sha256=version.artifact_sha256 or None,
-        load_keras=False,
     )
     problems = artifact.metadata.get("problem_vocabulary") or []
     runtime = Runtime(

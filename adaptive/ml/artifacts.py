@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,7 +55,7 @@ class ArtifactIntegrityError(ArtifactError):
 
 @dataclass
 class Artifact:
-    """A verified artifact; ``model`` is set for Keras kinds when loaded with ``load_keras``."""
+    """A verified artifact; ``model`` is set for Keras kinds loaded with a ``model_loader``."""
 
     path: Path
     metadata: dict[str, Any]
@@ -171,12 +172,17 @@ def artifact_verify(path: str | Path, *, expected_sha256: str | None = None) -> 
 
 
 def artifact_load(
-    path: str | Path, *, expected_sha256: str | None = None, load_keras: bool = True
+    path: str | Path,
+    *,
+    expected_sha256: str | None = None,
+    model_loader: Callable[[Path], Any] | None = None,
 ) -> Artifact:
-    """Verify then load an artifact; Keras models with ``safe_mode=True``.
+    """Verify then load an artifact: BKT parameters, or a GRU/LSTM's NumPy step weights.
 
-    With ``load_keras=False`` a GRU/LSTM artifact gives only its NumPy step weights, which is
-    enough for one-step updates and needs no TensorFlow.
+    The Keras model itself is loaded only when a ``model_loader`` is given
+    (:func:`adaptive.ml.inference.artifact_load_model` passes one that loads with
+    ``safe_mode=True``), so this module never imports Keras and the web process can read
+    BKT parameters and step weights without TensorFlow.
     """
     directory = Path(path)
     metadata = artifact_verify(directory, expected_sha256=expected_sha256)
@@ -187,14 +193,6 @@ def artifact_load(
         )
         return artifact
     artifact.step_weights = step_weights_read(directory / STEP_WEIGHTS_FILENAME)
-    if load_keras:
-        # Imported here, not at module level, so that reading BKT or step weights (the web
-        # process) never imports TensorFlow; dkt registers the custom layers safe_mode needs.
-        import keras
-
-        from adaptive.ml import dkt  # noqa: F401
-
-        artifact.model = keras.saving.load_model(
-            str(directory / MODEL_FILENAME), safe_mode=True, compile=False
-        )
+    if model_loader is not None:
+        artifact.model = model_loader(directory / MODEL_FILENAME)
     return artifact

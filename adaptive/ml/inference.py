@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 import numpy as np
 
 from adaptive.ml import metrics
+from adaptive.ml.artifacts import Artifact, artifact_load
 from adaptive.ml.dkt import dkt_state_model
 from adaptive.ml.sequences import SequenceSet, Windows, encode_interactions
 
@@ -142,3 +144,13 @@ def mastery_batch(
             mastery[rows[empty]] = 1.0 / (1.0 + np.exp(-bias))
             states[rows[empty]] = 0.0
     return MasteryBatch(learner_ids=sequences.learner_ids, mastery=mastery, states=states)
+
+
+def keras_model_load(path: Path) -> keras.Model:
+    """Load a saved DKT model with ``safe_mode=True`` (its custom layers are registered in dkt)."""
+    return keras.saving.load_model(str(path), safe_mode=True, compile=False)
+
+
+def artifact_load_model(path: str | Path, *, expected_sha256: str | None = None) -> Artifact:
+    """:func:`adaptive.ml.artifacts.artifact_load` plus the Keras model of a GRU/LSTM artifact."""
+    return artifact_load(path, expected_sha256=expected_sha256, model_loader=keras_model_load)

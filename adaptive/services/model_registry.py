@@ -299,11 +299,17 @@ def _version_predict(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Labels and predictions of a version on learners' windows, encoded in its vocabulary."""
     try:
-        artifact = artifact_load(
-            artifact_directory(version),
-            expected_sha256=version.artifact_sha256 or None,
-            load_keras=version.kind != ModelVersion.Kind.BKT,
-        )
+        if version.kind == ModelVersion.Kind.BKT:
+            artifact = artifact_load(
+                artifact_directory(version), expected_sha256=version.artifact_sha256 or None
+            )
+        else:
+            # TensorFlow only where a GRU is scored (the ml worker, commands, tests).
+            from adaptive.ml.inference import artifact_load_model
+
+            artifact = artifact_load_model(
+                artifact_directory(version), expected_sha256=version.artifact_sha256 or None
+            )
     except ArtifactIntegrityError as error:
         raise ModelArtifactError(f"model version {version.pk} artifact refused: {error}") from error
     except ArtifactError as error:

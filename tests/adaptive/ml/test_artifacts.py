@@ -13,7 +13,7 @@ from adaptive.ml.artifacts import (
     artifact_verify,
 )
 from adaptive.ml.bkt import BKTParams
-from adaptive.ml.inference import windows_predict
+from adaptive.ml.inference import artifact_load_model, windows_predict
 from adaptive.ml.training import TrainResult
 
 METADATA = {
@@ -28,7 +28,7 @@ def test_save_then_load_gives_identical_predictions(
     tmp_path: Path, trained_gru: TrainResult, planted_split: dict
 ):
     written = artifact_save(tmp_path / "v1", metadata=METADATA, model=trained_gru.model)
-    loaded = artifact_load(tmp_path / "v1", expected_sha256=written["sha256"])
+    loaded = artifact_load_model(tmp_path / "v1", expected_sha256=written["sha256"])
     before = windows_predict(trained_gru.model, planted_split["test"])
     after = windows_predict(loaded.model, planted_split["test"])
     assert np.array_equal(before, after)
@@ -86,7 +86,7 @@ def test_step_weights_load_without_keras(tmp_path: Path, trained_gru: TrainResul
     artifact_save(tmp_path / "v1", metadata=METADATA, model=trained_gru.model)
     code = (
         "import sys; from adaptive.ml.artifacts import artifact_load;"
-        f"a = artifact_load({str(tmp_path / 'v1')!r}, load_keras=False);"
+        f"a = artifact_load({str(tmp_path / 'v1')!r});"
         "assert a.model is None and a.step_weights.hidden_units == 16;"
         "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules"
     )
