@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test venv venv-dev services lint check-migrations check-deploy imports types pytest \
+.PHONY: run test venv venv-dev services browser lint check-migrations check-deploy imports types pytest \
         bench-import bench-kt clean help
 
 help:
@@ -34,6 +34,9 @@ run: venv
 services:
 	@bash platform/ensure_services.sh
 
+browser: venv-dev
+	@bash platform/ensure_browser.sh
+
 lint: venv-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -58,7 +61,7 @@ types: venv-dev
 pytest: venv-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test: venv-dev services lint check-migrations check-deploy imports types pytest
+test: venv-dev services browser lint check-migrations check-deploy imports types pytest
 
 bench-import: venv-dev
 	$(PY) bench/import_interactions.py

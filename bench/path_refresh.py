@@ -191,6 +191,9 @@ def build_learners(course, skills, exercises, n_learners: int, attempts: int, rn
 
 def register_gru(course, skills, exercises) -> int:
     """Train a small GRU on a sample of the simulated attempts and activate it."""
+    from django.conf import settings
+    from django.utils import timezone
+
     from adaptive.knowledge import exercise_skill_map, histories_load
     from adaptive.ml.artifacts import artifact_save
     from adaptive.ml.sequences import (
@@ -201,8 +204,6 @@ def register_gru(course, skills, exercises) -> int:
     )
     from adaptive.ml.training import TrainConfig, dkt_train
     from adaptive.models import ModelVersion
-    from django.conf import settings
-    from django.utils import timezone
     from learners.models import Enrollment
 
     sample = list(

@@ -3,7 +3,7 @@
 Graph (layer names are stable; inference and the NumPy step look them up)::
 
     interactions (B, T, K) --\\
-    responses (B, T) ---------> interaction_embedding -> input_dropout -> recurrent (GRU|LSTM)
+    problems (B, T) ----------> interaction_embedding -> input_dropout -> recurrent (GRU|LSTM)
                                   -> output_dropout -> skill_logits (B, T, n_skills)
     target_skills (B, T, K) --\\
     target_problems (B, T) ---> target_readout (mean logit of the next attempt's skills
@@ -37,6 +37,7 @@ class DKTConfig:
     cell: str = "gru"
     dropout: float = 0.2
     l2: float = 1e-6
+    problem_l2: float = 1e-6
     mixed_precision: bool = False
 
     def as_dict(self) -> dict[str, Any]:
@@ -46,22 +47,31 @@ class DKTConfig:
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
 class InteractionEmbedding(keras.layers.Layer):
-    """Sum of the embeddings of one attempt's interaction codes (+ its problem response).
+    """Sum of the embeddings of one attempt's interaction codes, shifted by its problem.
 
-    Input: ``interactions`` ``(B, T, K)`` or ``[interactions, responses (B, T)]``. A multi-skill
+    Input: ``interactions`` ``(B, T, K)`` or ``[interactions, problems (B, T)]``. A multi-skill
     attempt is one step whose skills' embeddings are summed; code 0 is padding and contributes
-    nothing. The output mask marks steps with at least one non-zero interaction code, so an
-    unknown problem (response 0) never masks a real attempt.
+    nothing. With problems, a Rasch-style term is added (as in AKT): ``mu[problem]`` times a
+    variation embedding of the same codes, one scalar per problem, so thousands of problems
+    cannot memorise the training answers. The output mask marks steps with at least one non-zero
+    interaction code, so an unknown problem (id 0) never masks a real attempt.
     """
 
     def __init__(
-        self, n_skills: int, output_dim: int, n_problems: int = 0, l2: float = 0.0, **kwargs: Any
+        self,
+        n_skills: int,
+        output_dim: int,
+        n_problems: int = 0,
+        l2: float = 0.0,
+        problem_l2: float = 0.0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.n_skills = n_skills
         self.output_dim = output_dim
         self.n_problems = n_problems
         self.l2 = l2
+        self.problem_l2 = problem_l2
         self.supports_masking = True
 
     def build(self, input_shape: Any) -> None:
@@ -73,11 +83,17 @@ class InteractionEmbedding(keras.layers.Layer):
             regularizer=regularizer,
         )
         if self.n_problems:
-            self.response_embeddings = self.add_weight(
-                name="response_embeddings",
-                shape=(2 * self.n_problems + 1, self.output_dim),
-                initializer=keras.initializers.RandomNormal(stddev=0.01),
+            self.variation_embeddings = self.add_weight(
+                name="variation_embeddings",
+                shape=(2 * self.n_skills + 1, self.output_dim),
+                initializer="glorot_uniform",
                 regularizer=regularizer,
+            )
+            self.problem_scale = self.add_weight(
+                name="problem_scale",
+                shape=(self.n_problems + 1,),
+                initializer="zeros",
+                regularizer=keras.regularizers.L2(self.problem_l2) if self.problem_l2 else None,
             )
 
     def _split(self, inputs: Any) -> tuple[Any, Any]:
@@ -86,18 +102,20 @@ class InteractionEmbedding(keras.layers.Layer):
         return inputs, None
 
     def call(self, inputs: Any) -> Any:
-        interactions, responses = self._split(inputs)
+        interactions, problems = self._split(inputs)
         codes = ops.cast(interactions, "int32")
+        valid = ops.expand_dims(ops.cast(ops.greater(codes, 0), self.compute_dtype), -1)
         vectors = ops.take(ops.cast(self.skill_embeddings, self.compute_dtype), codes, axis=0)
-        valid = ops.cast(ops.greater(codes, 0), self.compute_dtype)
-        summed = ops.sum(vectors * ops.expand_dims(valid, -1), axis=2)
-        if self.n_problems and responses is not None:
-            response_codes = ops.cast(responses, "int32")
-            response_vectors = ops.take(
-                ops.cast(self.response_embeddings, self.compute_dtype), response_codes, axis=0
+        summed = ops.sum(vectors * valid, axis=2)
+        if self.n_problems and problems is not None:
+            problem_ids = ops.cast(problems, "int32")
+            known = ops.cast(ops.greater(problem_ids, 0), self.compute_dtype)
+            scale = ops.take(ops.cast(self.problem_scale, self.compute_dtype), problem_ids, axis=0)
+            variation = ops.take(
+                ops.cast(self.variation_embeddings, self.compute_dtype), codes, axis=0
             )
-            known = ops.cast(ops.greater(response_codes, 0), self.compute_dtype)
-            summed = summed + response_vectors * ops.expand_dims(known, -1)
+            shift = ops.sum(variation * valid, axis=2)
+            summed = summed + shift * ops.expand_dims(scale * known, -1)
         return summed
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
@@ -116,6 +134,7 @@ class InteractionEmbedding(keras.layers.Layer):
                 "output_dim": self.output_dim,
                 "n_problems": self.n_problems,
                 "l2": self.l2,
+                "problem_l2": self.problem_l2,
             }
         )
         return config
@@ -232,15 +251,16 @@ def dkt_build(config: DKTConfig) -> keras.Model:
         inputs = {"interactions": interactions, "target_skills": target_skills}
         embedding_inputs: list = [interactions]
         if config.n_problems:
-            responses = keras.Input((None,), dtype="int32", name="responses")
+            problems = keras.Input((None,), dtype="int32", name="problems")
             target_problems = keras.Input((None,), dtype="int32", name="target_problems")
-            inputs.update({"responses": responses, "target_problems": target_problems})
-            embedding_inputs.append(responses)
+            inputs.update({"problems": problems, "target_problems": target_problems})
+            embedding_inputs.append(problems)
         embedded = InteractionEmbedding(
             config.n_skills,
             config.embedding_dim,
             n_problems=config.n_problems,
             l2=config.l2,
+            problem_l2=config.problem_l2,
             name="interaction_embedding",
         )(embedding_inputs)
         embedded = keras.layers.Dropout(config.dropout, name="input_dropout")(embedded)
@@ -260,7 +280,7 @@ def dkt_build(config: DKTConfig) -> keras.Model:
         readout_inputs = [logits, target_skills]
         if config.n_problems:
             readout_inputs.append(inputs["target_problems"])
-        readout = TargetReadout(config.n_problems, l2=config.l2, name="target_readout")(
+        readout = TargetReadout(config.n_problems, l2=config.problem_l2, name="target_readout")(
             readout_inputs
         )
         probability = keras.layers.Activation("sigmoid", dtype="float32", name="probability")(
@@ -304,6 +324,7 @@ def dkt_config_from_model(model: keras.Model) -> DKTConfig:
         cell="lstm" if isinstance(recurrent, keras.layers.LSTM) else "gru",
         dropout=float(model.get_layer("input_dropout").rate),
         l2=float(embedding.l2),
+        problem_l2=float(embedding.problem_l2),
         mixed_precision=model.get_layer("recurrent").dtype_policy.name == "mixed_float16",
     )
 
@@ -315,8 +336,8 @@ def dkt_state_model(model: keras.Model) -> keras.Model:
     thanks to masking the final state is the state after each row's last real attempt.
     """
     inputs = {"interactions": model.input["interactions"]}
-    if "responses" in model.input:
-        inputs["responses"] = model.input["responses"]
+    if "problems" in model.input:
+        inputs["problems"] = model.input["problems"]
     _sequence, *states = model.get_layer("recurrent").output
     logits = model.get_layer("skill_logits").output
     return keras.Model(inputs=inputs, outputs=[logits, *states], name="dkt_state")

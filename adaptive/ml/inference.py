@@ -65,8 +65,8 @@ def windows_predict(
     """P(correct) for every target position, shaped like ``windows.labels`` (0 at padding)."""
     predictions = np.zeros(windows.labels.shape, dtype=np.float32)
     width = windows.labels.shape[1]
-    uses_problems = "responses" in model.input
-    if uses_problems and windows.responses is None:
+    uses_problems = "problems" in model.input
+    if uses_problems and windows.problems is None:
         raise ValueError("the model uses problems but the windows carry none")
     for rows, steps in length_batches(windows.lengths, batch_size=batch_size):
         steps = min(steps, width)
@@ -87,22 +87,17 @@ def windows_evaluate(
 def _history_batch(sequences: SequenceSet, rows: np.ndarray, steps: int) -> dict[str, np.ndarray]:
     width = sequences.skills.shape[1]
     interactions = np.zeros((len(rows), steps, width), dtype=np.int32)
-    responses = np.zeros((len(rows), steps), dtype=np.int32)
+    problems = np.zeros((len(rows), steps), dtype=np.int32)
     for slot, row in enumerate(rows):
         start, stop = sequences.offsets[row], sequences.offsets[row + 1]
         interactions[slot, : stop - start] = encode_interactions(
             sequences.skills[start:stop], sequences.correct[start:stop], sequences.n_skills
         )
         if sequences.problems is not None:
-            problem = sequences.problems[start:stop].astype(np.int64)
-            responses[slot, : stop - start] = np.where(
-                problem > 0,
-                problem + sequences.n_problems * sequences.correct[start:stop].astype(np.int64),
-                0,
-            )
+            problems[slot, : stop - start] = sequences.problems[start:stop]
     inputs: dict[str, np.ndarray] = {"interactions": interactions}
     if sequences.problems is not None:
-        inputs["responses"] = responses
+        inputs["problems"] = problems
     return inputs
 
 
@@ -119,7 +114,7 @@ def mastery_batch(
     when refreshing many learners chunk by chunk.
     """
     state_model = state_model or dkt_state_model(model)
-    uses_problems = "responses" in state_model.input
+    uses_problems = "problems" in state_model.input
     n_learners = sequences.n_learners
     n_skills = sequences.n_skills
     hidden = model.get_layer("recurrent").units
@@ -130,9 +125,9 @@ def mastery_batch(
     for rows, steps in length_batches(lengths, batch_size=batch_size):
         inputs = _history_batch(sequences, rows, steps)
         if not uses_problems:
-            inputs.pop("responses", None)
-        elif "responses" not in inputs:
-            inputs["responses"] = np.zeros(inputs["interactions"].shape[:2], dtype=np.int32)
+            inputs.pop("problems", None)
+        elif "problems" not in inputs:
+            inputs["problems"] = np.zeros(inputs["interactions"].shape[:2], dtype=np.int32)
         logits, *final = state_model.predict_on_batch(inputs)
         last = np.maximum(lengths[rows] - 1, 0)
         chosen = np.asarray(logits)[np.arange(len(rows)), last]

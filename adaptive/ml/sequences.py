@@ -17,8 +17,7 @@ Encoding (``ENCODING_VERSION``):
   the ``interactions`` array (``(windows, steps, max_skills)``), padded with 0, and the model sums
   their embeddings. A multi-skill attempt is never split into several steps, so it is never
   predicted from a copy of itself.
-* Problems (exercises) are optional; problem ids are 1-based too (0 = unknown or padding) and a
-  response is ``problem_id + n_problems * correct``.
+* Problems (exercises) are optional; problem ids are 1-based too (0 = unknown or padding).
 
 Missing values rule: a row is dropped, and counted in :class:`CleaningReport`, when its skill list
 is empty or missing (``dropped_without_skill``), its correctness is missing or not 0/1
@@ -107,7 +106,7 @@ class Windows:
     lengths: np.ndarray  # (n,) int32: attempts in the window
     learner_index: np.ndarray  # (n,) int64: row of SequenceSet.learner_ids
     n_skills: int
-    responses: np.ndarray | None = None  # (n, T) int32, problem + n_problems * correct
+    problems: np.ndarray | None = None  # (n, T) int32, problem of step t, 1-based, 0 = unknown
     target_problems: np.ndarray | None = None  # (n, T) int32, 1-based, 0 = unknown
     n_problems: int = 0
 
@@ -138,8 +137,8 @@ class Windows:
             "interactions": self.interactions[selected, time],
             "target_skills": self.target_skills[selected, time],
         }
-        if problems and self.responses is not None and self.target_problems is not None:
-            inputs["responses"] = self.responses[selected, time]
+        if problems and self.problems is not None and self.target_problems is not None:
+            inputs["problems"] = self.problems[selected, time]
             inputs["target_problems"] = self.target_problems[selected, time]
         return inputs
 
@@ -395,14 +394,10 @@ def windows_build(
     )
     labels[t_row, t_pos] = sequences.correct[t_next]
 
-    responses = target_problems = None
+    problems = target_problems = None
     if sequences.problems is not None:
-        n_problems = sequences.n_problems
-        responses = np.zeros((n_windows, window), dtype=np.int32)
-        problem = sequences.problems[step].astype(np.int64)
-        responses[row, position] = np.where(
-            problem > 0, problem + n_problems * sequences.correct[step].astype(np.int64), 0
-        )
+        problems = np.zeros((n_windows, window), dtype=np.int32)
+        problems[row, position] = sequences.problems[step]
         target_problems = np.zeros((n_windows, window), dtype=np.int32)
         target_problems[t_row, t_pos] = sequences.problems[t_next]
     return Windows(
@@ -412,7 +407,7 @@ def windows_build(
         lengths=chunk_length.astype(np.int32),
         learner_index=chunk_learner.astype(np.int64),
         n_skills=sequences.n_skills,
-        responses=responses,
+        problems=problems,
         target_problems=target_problems,
         n_problems=sequences.n_problems,
     )
@@ -427,7 +422,7 @@ def windows_subset(windows: Windows, rows: np.ndarray) -> Windows:
         lengths=windows.lengths[rows],
         learner_index=windows.learner_index[rows],
         n_skills=windows.n_skills,
-        responses=None if windows.responses is None else windows.responses[rows],
+        problems=None if windows.problems is None else windows.problems[rows],
         target_problems=None if windows.target_problems is None else windows.target_problems[rows],
         n_problems=windows.n_problems,
     )

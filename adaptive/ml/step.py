@@ -34,7 +34,8 @@ class StepWeights:
     bias: np.ndarray
     readout_kernel: np.ndarray
     readout_bias: np.ndarray
-    response_embeddings: np.ndarray | None = None
+    problem_scale: np.ndarray | None = None
+    variation_embeddings: np.ndarray | None = None
 
     @property
     def hidden_units(self) -> int:
@@ -54,11 +55,7 @@ def step_weights_export(model: Any) -> StepWeights:
     readout = model.get_layer("skill_logits")
     cell = "lstm" if "lstm" in type(recurrent).__name__.lower() else "gru"
     kernel, recurrent_kernel, bias = (np.asarray(w) for w in recurrent.cell.get_weights())
-    response = (
-        np.asarray(embedding.response_embeddings.numpy(), dtype=np.float32)
-        if embedding.n_problems
-        else None
-    )
+    uses_problems = bool(embedding.n_problems)
     readout_kernel, readout_bias = (np.asarray(w) for w in readout.get_weights())
     return StepWeights(
         cell=cell,
@@ -70,7 +67,14 @@ def step_weights_export(model: Any) -> StepWeights:
         bias=bias.astype(np.float32),
         readout_kernel=readout_kernel.astype(np.float32),
         readout_bias=readout_bias.astype(np.float32),
-        response_embeddings=response,
+        problem_scale=(
+            np.asarray(embedding.problem_scale.numpy(), dtype=np.float32) if uses_problems else None
+        ),
+        variation_embeddings=(
+            np.asarray(embedding.variation_embeddings.numpy(), dtype=np.float32)
+            if uses_problems
+            else None
+        ),
     )
 
 
@@ -87,8 +91,9 @@ def step_weights_save(weights: StepWeights, path: str | Path) -> None:
         "readout_kernel": weights.readout_kernel,
         "readout_bias": weights.readout_bias,
     }
-    if weights.response_embeddings is not None:
-        arrays["response_embeddings"] = weights.response_embeddings
+    if weights.problem_scale is not None and weights.variation_embeddings is not None:
+        arrays["problem_scale"] = weights.problem_scale
+        arrays["variation_embeddings"] = weights.variation_embeddings
     with Path(path).open("wb") as handle:
         np.savez(handle, **arrays)
 
@@ -106,7 +111,8 @@ def step_weights_read(path: str | Path) -> StepWeights:
             bias=data["bias"],
             readout_kernel=data["readout_kernel"],
             readout_bias=data["readout_bias"],
-            response_embeddings=data.get("response_embeddings"),
+            problem_scale=data.get("problem_scale"),
+            variation_embeddings=data.get("variation_embeddings"),
         )
 
 
@@ -124,9 +130,15 @@ def _step_input(
     codes = np.where(skills >= 0, skills + 1 + weights.n_skills * correct[:, None], 0)
     vectors = weights.skill_embeddings[codes] * (codes > 0)[..., None]
     x = vectors.sum(axis=1)
-    if weights.response_embeddings is not None and problems is not None:
-        response = np.where(problems > 0, problems + weights.n_problems * correct, 0)
-        x = x + weights.response_embeddings[response] * (response > 0)[:, None]
+    if (
+        weights.problem_scale is not None
+        and weights.variation_embeddings is not None
+        and problems is not None
+    ):
+        # Rasch-style shift, as in dkt.InteractionEmbedding: mu[problem] * sum of variations.
+        scale = weights.problem_scale[problems] * (problems > 0)
+        variation = (weights.variation_embeddings[codes] * (codes > 0)[..., None]).sum(axis=1)
+        x = x + variation * scale[:, None]
     return x.astype(np.float32)
 
 

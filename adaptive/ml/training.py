@@ -45,11 +45,12 @@ class TrainConfig:
     """Model and optimisation hyperparameters for :func:`dkt_train`."""
 
     cell: str = "gru"
-    embedding_dim: int = 64
+    embedding_dim: int = 128
     hidden_units: int = 128
-    dropout: float = 0.2
+    dropout: float = 0.1
     l2: float = 1e-6
-    learning_rate: float = 1e-3
+    problem_l2: float = 1e-4
+    learning_rate: float = 3e-3
     clipnorm: float = 1.0
     batch_size: int = 64
     epochs: int = 20
@@ -160,9 +161,10 @@ def dkt_train(
         cell=config.cell,
         dropout=config.dropout,
         l2=config.l2,
+        problem_l2=config.problem_l2,
         mixed_precision=config.mixed_precision and device == "gpu",
     )
-    if config.use_problems and train.responses is None:
+    if config.use_problems and train.problems is None:
         raise ValueError("use_problems=True needs windows built from sequences with problems")
     positive_weight, negative_weight = _class_weights(train.labels, config.class_weight)
     n_batches = -(-train.n_windows // config.batch_size)

@@ -1,8 +1,8 @@
 """Production settings: no default secret, DEBUG off, HTTPS everywhere."""
 
-from config.settings.base import *  # noqa: F403
 from django.core.exceptions import ImproperlyConfigured
 
+from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
