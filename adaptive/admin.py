@@ -7,8 +7,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from adaptive.exceptions import ApplicationError
-from adaptive.models import ModelVersion, TrainingRun
+from adaptive.models import (
+    LearnerState,
+    LearningPath,
+    ModelVersion,
+    PathStep,
+    SkillMastery,
+    TrainingRun,
+)
 from adaptive.services.model_registry import model_version_activate
+from adaptive.services.retraining import paths_refresh_request, training_run_request
 
 
 @admin.register(ModelVersion)
@@ -18,7 +26,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     search_fields = ("course__slug", "course__title", "rejection_reason")
     date_hierarchy = "created_at"
     list_select_related = ("course",)
-    actions = ("activate_selected",)
+    actions = ("activate_selected", "retrain_scopes")
     readonly_fields = (
         "course",
         "kind",
@@ -55,7 +63,28 @@ class ModelVersionAdmin(admin.ModelAdmin):
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
             return
-        self.message_user(request, f"Model version {version.pk} is active.", messages.SUCCESS)
+        paths_refresh_request(course_id=version.course_id)
+        self.message_user(
+            request,
+            f"Model version {version.pk} is active; every path it serves is being refreshed.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Retrain the scope of the selected versions now (on the ml worker)")
+    def retrain_scopes(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        scopes = {(version.course, version.kind) for version in queryset.select_related("course")}
+        for course, kind in sorted(scopes, key=lambda pair: (pair[0] is not None, str(pair[0]))):
+            run = training_run_request(
+                course=course,
+                kind=kind,
+                requested_by=request.user,
+                trigger=TrainingRun.Trigger.MANUAL,
+            )
+            self.message_user(
+                request,
+                f"Queued training run {run.pk} for {course or 'the global model'}.",
+                messages.SUCCESS,
+            )
 
 
 @admin.register(TrainingRun)
@@ -71,3 +100,63 @@ class TrainingRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: TrainingRun | None = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Knowledge state is written by the adaptive loop only; the admin shows it."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(SkillMastery)
+class SkillMasteryAdmin(ReadOnlyAdmin):
+    list_display = ("user", "skill", "course", "probability", "model_version", "updated_at")
+    list_filter = ("course", "model_version")
+    search_fields = ("user__username", "skill__name")
+    list_select_related = ("user", "skill", "course", "model_version")
+    raw_id_fields = ("user", "skill", "course", "model_version")
+
+
+@admin.register(LearnerState)
+class LearnerStateAdmin(ReadOnlyAdmin):
+    list_display = (
+        "user",
+        "course",
+        "model_version",
+        "attempts_count",
+        "last_attempt_id",
+        "updated_at",
+    )
+    list_filter = ("course", "model_version")
+    search_fields = ("user__username",)
+    list_select_related = ("user", "course", "model_version")
+    exclude = ("state",)
+    raw_id_fields = ("user", "course", "model_version")
+
+
+class PathStepInline(admin.TabularInline):
+    model = PathStep
+    extra = 0
+    fields = ("position", "kind", "skill", "lesson", "exercise", "reason")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(LearningPath)
+class LearningPathAdmin(ReadOnlyAdmin):
+    list_display = ("user", "course", "model_version", "generated_at")
+    list_filter = ("course", "model_version")
+    search_fields = ("user__username", "course__slug")
+    list_select_related = ("user", "course", "model_version")
+    raw_id_fields = ("user", "course", "model_version")
+    inlines = (PathStepInline,)

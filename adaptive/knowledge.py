@@ -11,10 +11,8 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -129,11 +127,6 @@ def model_version_active(*, course_id: int) -> ModelVersion | None:
     return min(versions, key=lambda version: version.course_id is None, default=None)
 
 
-def artifact_directory(version: ModelVersion) -> Path:
-    path = Path(version.artifact_path)
-    return path if path.is_absolute() else Path(settings.PATHWISE_MODEL_ROOT) / path
-
-
 def runtime_for_version(version: ModelVersion) -> Runtime:
     """Load (once per process) the NumPy runtime of a trained model version, verifying its hash."""
     with _cache_lock:
@@ -141,7 +134,7 @@ def runtime_for_version(version: ModelVersion) -> Runtime:
     if cached is not None:
         return cached
     artifact = artifact_load(
-        artifact_directory(version),
+        version.artifact_directory,
         expected_sha256=version.artifact_sha256 or None,
     )
     problems = artifact.metadata.get("problem_vocabulary") or []

@@ -121,3 +121,19 @@ def _refresh_paths(run: TrainingRun) -> None:
         progress={**run.progress, "stage": "done", "paths_refreshed": learners},
         timings={**run.timings, "refresh_seconds": round(seconds, 3)},
     )
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    max_retries=5,
+)
+def paths_refresh_task(*, course_id: int | None) -> dict:
+    """Refresh every path a scope's active model serves (after an activation or a rollback)."""
+    results = paths_refresh_for_scope(
+        course_id=course_id,
+        enqueue_catch_up=lambda attempt_id: learner_state_update_task.delay(attempt_id=attempt_id),
+    )
+    return {"courses": len(results), "learners": sum(result.learners for result in results)}

@@ -4,6 +4,8 @@ Every stored knowledge state and path records the model version that produced it
 cold-start BKT with default parameters, used while a course has no trained model).
 """
 
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -73,6 +75,12 @@ class ModelVersion(models.Model):
     def __str__(self) -> str:
         scope = self.course.slug if self.course_id and self.course else "global"
         return f"{self.get_kind_display()} #{self.pk} ({scope}, {self.status})"
+
+    @property
+    def artifact_directory(self) -> Path:
+        """Absolute artifact directory (stored relative to PATHWISE_MODEL_ROOT)."""
+        path = Path(self.artifact_path)
+        return path if path.is_absolute() else Path(settings.PATHWISE_MODEL_ROOT) / path
 
     @property
     def auc(self) -> float | None:

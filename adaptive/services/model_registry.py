@@ -152,8 +152,7 @@ def model_root() -> Path:
 
 def artifact_directory(version: ModelVersion) -> Path:
     """Absolute artifact directory of a version (stored relative to the model root)."""
-    path = Path(version.artifact_path)
-    return path if path.is_absolute() else model_root() / path
+    return version.artifact_directory
 
 
 def attempts_export(*, course: Course | None, until: datetime | None = None) -> AttemptExport:

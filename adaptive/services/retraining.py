@@ -32,6 +32,7 @@ from learners.models import Attempt
 logger = logging.getLogger(__name__)
 
 RETRAIN_TASK = "adaptive.ml_tasks.model_retrain_task"
+REFRESH_TASK = "adaptive.ml_tasks.paths_refresh_task"
 # A course trains its own model once it has this much data; others share the global model.
 MIN_COURSE_ATTEMPTS = 2000
 MIN_COURSE_LEARNERS = 50
@@ -104,6 +105,13 @@ def training_run_request(
             )
         )
     return run
+
+
+def paths_refresh_request(*, course_id: int | None) -> None:
+    """Refresh, on the ml worker and after commit, every path a scope's model serves."""
+    transaction.on_commit(
+        lambda: current_app.send_task(REFRESH_TASK, kwargs={"course_id": course_id})
+    )
 
 
 def _courses_served_by(course_id: int | None) -> list[int]:
