@@ -432,6 +432,8 @@ def _chunk_replace(
 ) -> int:
     user_ids = [history.user_id for history in histories]
     version = runtime.model_version_id
+    # One timestamp for the chunk, formatted once for COPY rather than once per row.
+    stamp = now.isoformat() if connection.vendor == "postgresql" else now
     LearnerState.objects.filter(course_id=course_id, user_id__in=user_ids)._raw_delete(
         LearnerState.objects.db
     )
@@ -466,7 +468,7 @@ def _chunk_replace(
         SkillMastery,
         ["user", "skill", "course", "probability", "model_version", "updated_at"],
         (
-            (user_id, skill_id, course_id, probability, version, now)
+            (user_id, skill_id, course_id, probability, version, stamp)
             for user_id, skills in by_skill.items()
             for skill_id, probability in skills.items()
         ),

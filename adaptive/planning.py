@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 STEP_LESSON = "lesson"
 STEP_EXERCISE = "exercise"
@@ -143,9 +142,23 @@ class GraphFacts:
     exercises_by_skill: dict[int, tuple[ExerciseNode, ...]]
 
 
-@lru_cache(maxsize=64)
+_facts_cache: dict[int, tuple[CourseGraph, GraphFacts]] = {}
+
+
 def graph_facts(graph: CourseGraph) -> GraphFacts:
-    """Facts about a course graph, computed once per graph (graphs are immutable)."""
+    """Facts about a course graph, computed once per graph object (graphs are immutable)."""
+    # Keyed by identity: hashing a whole graph on every plan costs more than planning.
+    cached = _facts_cache.get(id(graph))
+    if cached is not None and cached[0] is graph:
+        return cached[1]
+    if len(_facts_cache) > 64:
+        _facts_cache.clear()
+    facts = _graph_facts_compute(graph)
+    _facts_cache[id(graph)] = (graph, facts)
+    return facts
+
+
+def _graph_facts_compute(graph: CourseGraph) -> GraphFacts:
     dependents = dependents_map(graph.skills)
     lessons = sorted(graph.lessons, key=lambda lesson: lesson.order)
     return GraphFacts(
