@@ -328,7 +328,7 @@ def attempt_submit(request: HttpRequest, exercise_id: int) -> HttpResponse:
             context.update(
                 is_correct=result.attempt.is_correct,
                 feedback=result.feedback,
-                explanation_html=result.explanation_html,
+                explanation_html=rich_text(exercise.explanation_md),
                 hints_used=result.attempt.hints_used,
             )
         else:
@@ -338,7 +338,7 @@ def attempt_submit(request: HttpRequest, exercise_id: int) -> HttpResponse:
             context.update(
                 is_correct=grade.is_correct,
                 feedback=grade.feedback,
-                explanation_html=markdown_render(exercise.explanation_md),
+                explanation_html=rich_text(exercise.explanation_md),
                 hints_used=hints_used,
             )
     except ApplicationError as error:

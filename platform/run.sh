@@ -10,6 +10,7 @@ HOST=${PATHWISE_HOST:-127.0.0.1}
 PORT=${PATHWISE_PORT:-8000}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
 export PYTHONUNBUFFERED=1
+export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}  # TensorFlow's C++ start-up chatter
 
 if (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; then
   echo "Port $PORT on $HOST is already in use: stop what runs there or set PATHWISE_PORT." >&2
