@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 
 from adaptive.models import LearningPath, ModelVersion, PathStep, SkillMastery, TrainingRun
+from adaptive.planning import reason_sentence
 from courses.models import Course, Skill
 from learners.models import Enrollment, User
 
@@ -95,3 +99,109 @@ def course_learner_ids(*, course: Course) -> QuerySet:
         .order_by("user_id")
         .values_list("user_id", flat=True)
     )
+
+
+# Reads for the web pages (dashboard, class dashboard) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class MasteryRow:
+    skill_id: int
+    skill_name: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class PathStepRow:
+    position: int
+    title: str
+    url_kind: str  # "lesson" or "exercise"
+    lesson_id: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ModelVersionRow:
+    id: int
+    kind: str
+    status: str
+    auc: float | None
+    created_at: datetime
+
+
+@dataclass
+class Heatmap:
+    skills: list[tuple[int, str]] = field(default_factory=list)
+    # user id -> skill id -> probability
+    cells: dict[int, dict[int, float]] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.cells
+
+
+def skill_mastery_rows_for_user(*, user: Any, course_ids: Iterable[int]) -> list[MasteryRow]:
+    """The user's mastery per skill in the given courses, by skill name."""
+    rows = (
+        SkillMastery.objects.filter(user=user, skill__course_id__in=list(course_ids))
+        .order_by("skill__name")
+        .values_list("skill_id", "skill__name", "probability")
+    )
+    return [MasteryRow(skill_id, name, float(probability)) for skill_id, name, probability in rows]
+
+
+def learning_path_steps_for_user(*, user: Any, course_id: int) -> list[PathStepRow]:
+    """The user's current path steps in a course, each with its sentence."""
+    steps = (
+        PathStep.objects.filter(path__user=user, path__course_id=course_id)
+        .select_related("lesson", "exercise", "skill")
+        .prefetch_related("exercise__blocks")
+        .order_by("position")
+    )
+    result = []
+    for step in steps:
+        lesson, exercise = step.lesson, step.exercise
+        lesson_id = lesson.pk if lesson else None
+        if exercise is not None and lesson_id is None:
+            blocks = list(exercise.blocks.all())
+            lesson_id = blocks[0].lesson_id if blocks else None
+        reason = step.reason if isinstance(step.reason, dict) else {}
+        result.append(
+            PathStepRow(
+                position=step.position,
+                title=lesson.title if lesson else str(exercise),
+                url_kind="lesson" if lesson else "exercise",
+                lesson_id=lesson_id,
+                reason=reason_sentence(reason, gettext) if reason else "",
+            )
+        )
+    return result
+
+
+def mastery_heatmap(*, skills: Sequence[tuple[int, str]], user_ids: Sequence[int]) -> Heatmap:
+    """Learners x skills mastery for a class (cells missing where nothing is stored yet)."""
+    heatmap = Heatmap(skills=list(skills))
+    if not user_ids or not skills:
+        return heatmap
+    rows = SkillMastery.objects.filter(
+        user_id__in=list(user_ids), skill_id__in=[skill_id for skill_id, _ in skills]
+    ).values_list("user_id", "skill_id", "probability")
+    for user_id, skill_id, probability in rows:
+        heatmap.cells.setdefault(user_id, {})[skill_id] = float(probability)
+    return heatmap
+
+
+def model_version_rows_for_course(*, course_id: int, limit: int = 20) -> list[ModelVersionRow]:
+    """The newest model versions serving a course (its own and global ones), oldest first."""
+    versions = ModelVersion.objects.filter(Q(course_id=course_id) | Q(course__isnull=True))
+    newest = list(versions.order_by("-created_at", "-pk")[:limit])
+    return [
+        ModelVersionRow(
+            id=version.pk,
+            kind=version.kind,
+            status=version.status,
+            auc=version.auc,
+            created_at=version.created_at,
+        )
+        for version in reversed(newest)
+    ]

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from adaptive import web_selectors
+from adaptive import selectors
 from adaptive.models import TrainingRun
 from adaptive.selectors import training_run_list
 from adaptive.services.retraining import training_run_request
@@ -40,7 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     progress = progress_for_user(user=request.user)
     course_ids = [item.course_id for item in progress]
     paths = [
-        (item, web_selectors.learning_path_for_user(user=request.user, course_id=item.course_id))
+        (item, selectors.learning_path_steps_for_user(user=request.user, course_id=item.course_id))
         for item in progress
     ]
     return render(
@@ -50,7 +50,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "progress": progress,
             "paths": paths,
             "has_path": any(steps for _item, steps in paths),
-            "mastery": web_selectors.mastery_list_for_user(
+            "mastery": selectors.skill_mastery_rows_for_user(
                 user=request.user, course_ids=course_ids
             ),
             "attempts": attempt_recent_for_user(user=request.user, limit=8),
@@ -70,7 +70,7 @@ class ChartPoint:
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 560, 200, 36
 
 
-def auc_chart_points(rows: list[web_selectors.ModelVersionRow]) -> list[ChartPoint]:
+def auc_chart_points(rows: list[selectors.ModelVersionRow]) -> list[ChartPoint]:
     """Model versions with an AUC as points of a line chart (AUC 0.5 .. 1.0 on the y axis)."""
     measured = [row for row in rows if row.auc is not None]
     if not measured:
@@ -107,7 +107,7 @@ def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     course = _course_for_teacher(request, slug)
     enrollments = enrollment_list_for_course(course=course)
     skills = list(Skill.objects.filter(course=course).order_by("name").values_list("pk", "name"))
-    heatmap = web_selectors.mastery_heatmap(
+    heatmap = selectors.mastery_heatmap(
         skills=skills, user_ids=[enrollment.user_id for enrollment in enrollments]
     )
     heatmap_rows = [
@@ -121,7 +121,7 @@ def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         if item.attempts >= STRUGGLING_MIN_ATTEMPTS
         and item.correct_rate < STRUGGLING_MAX_CORRECT_RATE
     ]
-    versions = web_selectors.model_version_list(course_id=course.pk)
+    versions = selectors.model_version_rows_for_course(course_id=course.pk)
     points = auc_chart_points(versions)
     return render(
         request,
