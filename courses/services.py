@@ -571,13 +571,31 @@ def exercise_update(
 @transaction.atomic
 def module_delete(*, module: Module) -> None:
     """Remove a module with its lessons and blocks (the exercises stay in the course)."""
-    module.delete()
+    _delete_unless_used(
+        module,
+        "This module has lessons with learner activity; it cannot be removed "
+        "(archive or unpublish the course instead).",
+    )
 
 
 @transaction.atomic
 def lesson_delete(*, lesson: Lesson) -> None:
     """Remove a lesson with its blocks (the exercises stay in the course)."""
-    lesson.delete()
+    _delete_unless_used(
+        lesson,
+        "This lesson has learner activity; it cannot be removed "
+        "(archive or unpublish the course instead).",
+    )
+
+
+def _delete_unless_used(content: Model, message: str) -> None:
+    """Delete, or refuse with `message` when learner records protect the content."""
+    try:
+        # A savepoint, so that a refused delete leaves the caller's transaction usable.
+        with transaction.atomic():
+            content.delete()
+    except ProtectedError as error:
+        raise ApplicationError(message) from error
 
 
 @transaction.atomic
@@ -595,11 +613,6 @@ def skill_delete(*, skill: Skill) -> None:
 @transaction.atomic
 def exercise_delete(*, exercise: Exercise) -> None:
     """Remove an exercise that no block shows and nobody has answered yet."""
-    try:
-        # A savepoint, so that a refused delete leaves the caller's transaction usable.
-        with transaction.atomic():
-            exercise.delete()
-    except ProtectedError as error:
-        raise ApplicationError(
-            "This exercise is shown in a lesson or has attempts; it cannot be removed."
-        ) from error
+    _delete_unless_used(
+        exercise, "This exercise is shown in a lesson or has attempts; it cannot be removed."
+    )

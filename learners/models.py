@@ -106,10 +106,12 @@ class LessonEvent(models.Model):
         PROGRESSED = "progressed", _("Progressed")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="lesson_events")
-    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="events")
+    # The log outlives content edits: a lesson with learner activity cannot be deleted, and a
+    # removed block leaves its events on the lesson.
+    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="events")
     block = models.ForeignKey(
         "courses.LessonBlock",
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="events",

@@ -16,7 +16,15 @@ from PIL import Image
 
 from courses import services as services_module
 from courses.exceptions import ApplicationError, CourseStateError, PrerequisiteCycleError
-from courses.models import Choice, Course, Exercise, LessonBlock, Module, SkillPrerequisite
+from courses.models import (
+    Choice,
+    Course,
+    Exercise,
+    Lesson,
+    LessonBlock,
+    Module,
+    SkillPrerequisite,
+)
 from courses.selectors import skill_prerequisite_graph, skill_topological_order
 from courses.services import (
     ChoiceData,
@@ -41,11 +49,13 @@ from courses.services import (
     skill_prerequisite_remove,
     skill_prerequisites_set,
 )
+from learners.models import LessonEvent
 from tests.factories import (
     AttemptFactory,
     CourseFactory,
     ExerciseFactory,
     LessonBlockFactory,
+    LessonEventFactory,
     LessonFactory,
     ModuleFactory,
     SkillFactory,
@@ -1023,3 +1033,27 @@ def test_concurrent_opposite_prerequisites_cannot_close_a_cycle_together(monkeyp
     # then
     assert sorted(outcomes) == ["added", "refused"]
     assert SkillPrerequisite.objects.count() == 1
+
+
+def test_a_lesson_with_learner_activity_is_not_deleted():
+    # given a lesson a learner has viewed
+    event = LessonEventFactory()
+    lesson = event.lesson
+
+    # when / then
+    with pytest.raises(ApplicationError, match="This lesson has learner activity"):
+        services_module.lesson_delete(lesson=lesson)
+    with pytest.raises(ApplicationError, match="This module has lessons with learner activity"):
+        services_module.module_delete(module=lesson.module)
+    assert Lesson.objects.filter(pk=lesson.pk).exists()
+    assert LessonEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_removing_a_block_keeps_its_events_on_the_lesson():
+    block = LessonBlockFactory()
+    event = LessonEventFactory(lesson=block.lesson, block=block, verb="played")
+
+    services_module.lesson_block_delete(block=block)
+
+    event.refresh_from_db()
+    assert (event.lesson_id, event.block_id) == (block.lesson_id, None)
