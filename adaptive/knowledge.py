@@ -339,12 +339,12 @@ def replay_batch(
     for history in histories:
         steps = []
         for exercise_id, is_correct in zip(history.exercise_ids, history.correct, strict=True):
-            skills = [index[s] for s in skills_by_exercise.get(exercise_id, []) if s in index]
-            if skills:
-                steps.append((skills, int(is_correct), runtime.problem_index.get(exercise_id, 0)))
+            known = [index[s] for s in skills_by_exercise.get(exercise_id, []) if s in index]
+            if known:
+                steps.append((known, int(is_correct), runtime.problem_index.get(exercise_id, 0)))
         coded.append(steps)
     longest = max((len(steps) for steps in coded), default=0)
-    width = max((len(skills) for steps in coded for skills, _, _ in steps), default=1)
+    width = max((len(known) for steps in coded for known, _, _ in steps), default=1)
     for t in range(longest):
         rows = np.array([b for b, steps in enumerate(coded) if len(steps) > t], dtype=np.int64)
         skills = np.full((len(rows), width), -1, dtype=np.int64)

@@ -52,10 +52,11 @@ def model_retrain_task(
             course_id=course_id, kind=kind, trigger=trigger, progress={"stage": "queued"}
         )
     else:
-        run = TrainingRun.objects.filter(pk=training_run_id).first()
-        if run is None:
+        found = TrainingRun.objects.filter(pk=training_run_id).first()
+        if found is None:
             logger.info("training run %s no longer exists; nothing to do", training_run_id)
             return {"status": "missing"}
+        run = found
         if run.status in FINISHED:
             # A second delivery of a finished task changes nothing.
             return {"status": run.status, "training_run_id": run.pk, "repeated": True}

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import cast
 
 import numpy as np
 from django.conf import settings
@@ -233,7 +234,7 @@ def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
     if not rows:
         return 0
     if connection.vendor == "postgresql":
-        columns = [model._meta.get_field(name).column for name in fields]
+        columns = [str(cast(models.Field, model._meta.get_field(name)).column) for name in fields]
         buffer = io.StringIO()
         buffer.writelines("\t".join(_copy_value(v) for v in row) + "\n" for row in rows)
         buffer.seek(0)
@@ -244,7 +245,7 @@ def rows_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
                 buffer,
             )
     else:
-        attnames = [model._meta.get_field(name).attname for name in fields]
+        attnames = [cast(models.Field, model._meta.get_field(name)).attname for name in fields]
         model._default_manager.bulk_create(
             (model(**dict(zip(attnames, row, strict=True))) for row in rows), batch_size=2000
         )

@@ -50,6 +50,8 @@ def _path_steps(user: User, course: Course) -> tuple[LearningPath, list[PathStep
 def _lesson_for_step(step: PathStep, course: Course) -> Lesson | None:
     if step.lesson_id is not None:
         return step.lesson
+    if step.exercise_id is None:  # a step has a lesson or an exercise (a database constraint)
+        return None
     block = (
         LessonBlock.objects.filter(exercise_id=step.exercise_id, lesson__module__course=course)
         .select_related("lesson")

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from celery import current_app
@@ -137,9 +138,7 @@ def paths_refresh_for_scope(
             path_refresh(
                 course_id=course_id_served,
                 on_progress=(
-                    (lambda done, total, c=course_id_served: on_progress(c, done, total))
-                    if on_progress
-                    else None
+                    partial(on_progress, course_id_served) if on_progress is not None else None
                 ),
                 enqueue_catch_up=enqueue_catch_up,
             )
@@ -155,7 +154,7 @@ class ScopeDemand:
 
 def retrain_scopes_nightly() -> list[int | None]:
     """Scopes to retrain tonight: each course with enough data, else one global model."""
-    courses = list(
+    courses: list[int] = list(
         Attempt.objects.values("course_id")
         .annotate(attempts=Count("id"), learners=Count("user_id", distinct=True))
         .filter(attempts__gte=MIN_COURSE_ATTEMPTS, learners__gte=MIN_COURSE_LEARNERS)
@@ -164,17 +163,21 @@ def retrain_scopes_nightly() -> list[int | None]:
     )
     if not courses:
         return [None] if Attempt.objects.exists() else []
-    others = Attempt.objects.exclude(course_id__in=courses).exists()
-    return [*courses, None] if others else courses
+    scopes: list[int | None] = list(courses)
+    if Attempt.objects.exclude(course_id__in=courses).exists():
+        scopes.append(None)
+    return scopes
 
 
 def retrain_scopes_with_new_attempts(*, min_new_attempts: int) -> list[ScopeDemand]:
     """Scopes with at least `min_new_attempts` attempts since their active model's data cutoff."""
     demands = []
     for scope in retrain_scopes_nightly():
-        active = ModelVersion.objects.filter(
-            status=ModelVersion.Status.ACTIVE, course_id=scope
-        ).first()
+        active = (
+            ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+            .filter(Q(course_id=scope) if scope is not None else Q(course__isnull=True))
+            .first()
+        )
         attempts = Attempt.objects.all()
         if scope is not None:
             attempts = attempts.filter(course_id=scope)
