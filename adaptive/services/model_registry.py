@@ -229,6 +229,7 @@ def _version_artifact_write(
     *,
     model: Any = None,
     bkt: BKTParams | None = None,
+    emission: BKTParams | None = None,
     problem_vocabulary: list[int],
 ) -> None:
     relative = Path(_scope_name(version.course)) / f"{version.pk:06d}-{version.kind}"
@@ -243,6 +244,9 @@ def _version_artifact_write(
             "metrics": version.metrics,
             "counts": version.counts,
             "data_cutoff": version.data_cutoff.isoformat() if version.data_cutoff else None,
+            # Per-skill guess and slip (BKT's EM on the same training learners), with which
+            # serving maps a GRU's P(correct) to P(known); see adaptive.knowledge.Runtime.
+            "emission": emission.as_dict() if emission is not None else None,
         },
         model=model,
         bkt=bkt,
@@ -266,6 +270,7 @@ def model_version_register(
     data_cutoff: datetime | None = None,
     device: str = "",
     duration_seconds: float | None = None,
+    emission: BKTParams | None = None,
 ) -> ModelVersion:
     """Store a trained model (Keras DKT or BKT parameters) as a new candidate version."""
     if kind not in ModelVersion.Kind.values:
@@ -284,7 +289,9 @@ def model_version_register(
     )
     version.full_clean()
     version.save()
-    _version_artifact_write(version, model=model, bkt=bkt, problem_vocabulary=problem_vocabulary)
+    _version_artifact_write(
+        version, model=model, bkt=bkt, emission=emission, problem_vocabulary=problem_vocabulary
+    )
     version.save(update_fields=["artifact_path", "artifact_sha256"])
     return version
 
@@ -579,6 +586,7 @@ def model_version_train(
         train_started = time.perf_counter()
         if kind == ModelVersion.Kind.BKT:
             params = bkt_fit(windows["train"])
+            emission = None
             model, used_device, parameters = None, "cpu", {"max_guess": 0.4, "max_slip": 0.4}
             holdout_predictions = bkt_predict_windows(params, windows["holdout"])
         else:
@@ -586,6 +594,7 @@ def model_version_train(
                 run, windows, epochs, device, hyperparameters, on_progress
             )
             params = None
+            emission = bkt_fit(windows["train"])
         timings["train_seconds"] = time.perf_counter() - train_started
         holdout_metrics = kt_metrics.metrics_summary(
             *kt_metrics.flatten_targets(windows["holdout"].labels, holdout_predictions)
@@ -604,6 +613,7 @@ def model_version_train(
                 data_cutoff=export.data_cutoff,
                 device=used_device,
                 duration_seconds=timings["train_seconds"],
+                emission=emission,
             )
             _run_update(run, model_version=version)
         _progress(run, on_progress, "gate", metrics=_finite_metrics(holdout_metrics))

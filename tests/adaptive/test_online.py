@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from adaptive.knowledge import histories_load, replay_batch, runtime_for_course
-from adaptive.ml.bkt import DEFAULT_GUESS, DEFAULT_LEARN, DEFAULT_PRIOR, DEFAULT_SLIP
+from adaptive.knowledge import Runtime, histories_load, replay_batch, runtime_for_course
+from adaptive.ml.bkt import DEFAULT_GUESS, DEFAULT_LEARN, DEFAULT_PRIOR, DEFAULT_SLIP, BKTParams
+from adaptive.ml.step import StepWeights
 from adaptive.models import LearnerState, LearningPath, PathStep, SkillMastery
 from adaptive.online import learner_state_update
 from courses.models import SkillPrerequisite
@@ -102,3 +103,32 @@ def test_online_updates_equal_a_batch_replay(course_setup, django_capture_on_com
 
     stored = np.frombuffer(bytes(LearnerState.objects.get(user=student).state), np.float32)
     np.testing.assert_allclose(stored, states[0], atol=1e-6)
+
+
+def test_a_gru_version_serves_mastery_on_the_known_scale():
+    # given a GRU artifact that carries per-skill guess and slip
+    rng = np.random.default_rng(0)
+    weights = StepWeights(
+        cell="gru",
+        n_skills=2,
+        n_problems=0,
+        skill_embeddings=rng.normal(size=(5, 3)).astype(np.float32),
+        kernel=rng.normal(size=(3, 12)).astype(np.float32),
+        recurrent_kernel=rng.normal(size=(4, 12)).astype(np.float32),
+        bias=np.zeros((2, 12), np.float32),
+        readout_kernel=rng.normal(size=(4, 2)).astype(np.float32),
+        readout_bias=np.array([0.5, 2.0], np.float32),
+    )
+    emission = BKTParams.default(2, guess=0.2, slip=0.1)
+    raw = Runtime(model_version_id=None, kind="gru", skill_ids=(1, 2), step_weights=weights)
+    known = Runtime(
+        model_version_id=None, kind="gru", skill_ids=(1, 2), step_weights=weights, emission=emission
+    )
+    state = raw.initial_state()
+
+    # then P(known) = (P(correct) - guess) / (1 - slip - guess), clipped to [0, 1] ...
+    correct = raw.mastery(state)
+    expected = np.clip((correct - 0.2) / 0.7, 0, 1)
+    np.testing.assert_allclose(known.mastery(state), expected, atol=1e-6)
+    # ... and predicted success maps back to the model's P(correct) below the clip
+    assert known.predicted_success(known.mastery(state), [1]) == pytest.approx(correct[0], 1e-5)
