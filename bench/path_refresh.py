@@ -109,7 +109,7 @@ def build_course(n_skills: int, rng: np.random.Generator):
 
 def build_learners(course, skills, exercises, n_learners: int, attempts: int, rng) -> int:
     """Users, enrolments and BKT-simulated attempts, written with COPY."""
-    from adaptive.paths import rows_insert
+    from learners.bulk import rows_insert
     from learners.models import Attempt, Enrollment, User
 
     started = "2026-11-01T00:00:00+00:00"

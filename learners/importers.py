@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from courses.exceptions import ApplicationError
 from courses.models import Course, Exercise, Skill
 from courses.services import course_create
+from learners.bulk import rows_insert
 from learners.models import Attempt, Enrollment, User
 
 
@@ -279,20 +280,6 @@ def _unique_names(keys: list[str], names: dict[str, str], taken: set[str]) -> di
     return chosen
 
 
-def _copy_rows(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """PostgreSQL COPY ... FROM STDIN in CSV form: an order of magnitude faster than INSERTs."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    buffer.seek(0)
-    with connection.cursor() as cursor:
-        quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
-        # The table and column names come from the model's _meta, never from input.
-        cursor.cursor.copy_expert(
-            f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT csv)",
-            buffer,
-        )
-
-
 @transaction.atomic
 def interactions_import(
     *,
@@ -303,7 +290,6 @@ def interactions_import(
 ) -> ImportResult:
     """Write a validated log; rows already imported (by their stable keys) are skipped."""
     report = progress or (lambda stage, done, total: None)
-    use_copy = connection.vendor == "postgresql"
     course = _course(course_slug)
     # Serialise imports into one course: two at once would race on the same keys.
     Course.objects.select_for_update().filter(pk=course.pk).first()
@@ -383,13 +369,7 @@ def interactions_import(
         }
         - linked
     )
-    if use_copy:
-        _copy_rows(through._meta.db_table, ["exercise_id", "skill_id"], links)
-    else:
-        through.objects.bulk_create(
-            (through(exercise_id=exercise, skill_id=skill) for exercise, skill in links),
-            batch_size=batch_size,
-        )
+    rows_insert(through, ["exercise", "skill"], sorted(links))
     report("exercises", len(problem_skills), len(problem_skills))
 
     # Enrolments ---------------------------------------------------------------------------------
@@ -420,50 +400,32 @@ def interactions_import(
     total = len(pending)
     done = 0
     for chunk in _chunks(pending, max(batch_size, 1)):
-        if use_copy:
-            _copy_rows(
-                Attempt._meta.db_table,
-                [
-                    "user_id",
-                    "exercise_id",
-                    "course_id",
-                    "answer",
-                    "is_correct",
-                    "hints_used",
-                    "created_at",
-                    "external_id",
-                ],
-                [
-                    (
-                        user_ids[f"{USERNAME_PREFIX}{item.user}"],
-                        exercise_ids[item.problem],
-                        course.pk,
-                        "{}",
-                        "t" if item.is_correct else "f",
-                        0,
-                        (ORDER_EPOCH + timedelta(seconds=item.order)).isoformat(),
-                        f"{item.user}:{item.order}",
-                    )
-                    for item in chunk
-                ],
-            )
-        else:
-            Attempt.objects.bulk_create(
+        rows_insert(
+            Attempt,
+            [
+                "user",
+                "exercise",
+                "course",
+                "answer",
+                "is_correct",
+                "hints_used",
+                "created_at",
+                "external_id",
+            ],
+            (
                 (
-                    Attempt(
-                        user_id=user_ids[f"{USERNAME_PREFIX}{item.user}"],
-                        exercise_id=exercise_ids[item.problem],
-                        course=course,
-                        answer={},
-                        is_correct=item.is_correct,
-                        hints_used=0,
-                        created_at=ORDER_EPOCH + timedelta(seconds=item.order),
-                        external_id=f"{item.user}:{item.order}",
-                    )
-                    for item in chunk
-                ),
-                batch_size=batch_size,
-            )
+                    user_ids[f"{USERNAME_PREFIX}{item.user}"],
+                    exercise_ids[item.problem],
+                    course.pk,
+                    {},
+                    item.is_correct,
+                    0,
+                    ORDER_EPOCH + timedelta(seconds=item.order),
+                    f"{item.user}:{item.order}",
+                )
+                for item in chunk
+            ),
+        )
         done += len(chunk)
         report("attempts", done, total)
     if not total:

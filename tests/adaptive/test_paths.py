@@ -9,7 +9,8 @@ from adaptive.knowledge import learner_state_apply, runtime_for_course
 from adaptive.ml.artifacts import artifact_save
 from adaptive.ml.bkt import BKTParams
 from adaptive.models import LearnerState, LearningPath, ModelVersion, PathStep, SkillMastery
-from adaptive.paths import path_refresh, rows_insert
+from adaptive.paths import path_refresh
+from learners.bulk import rows_insert
 from learners.models import Attempt, Enrollment
 from tests.factories import (
     CourseFactory,

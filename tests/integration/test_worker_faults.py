@@ -12,11 +12,12 @@ from django.db import connection
 from django.utils import timezone
 
 from adaptive.models import LearnerState, LearningPath, ModelVersion, SkillMastery, TrainingRun
-from adaptive.paths import path_refresh, rows_insert
+from adaptive.paths import path_refresh
 from adaptive.services.model_registry import model_version_train
 from adaptive.services.retraining import _lock_key, training_run_request
 from config.celery_app import app as celery_app
 from courses.models import Exercise
+from learners.bulk import rows_insert
 from learners.models import Attempt, Enrollment, User
 from learners.services import attempt_submit
 from tests.factories import CourseFactory, ExerciseFactory, SkillFactory
