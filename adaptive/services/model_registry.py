@@ -487,9 +487,8 @@ def model_version_rollback(*, course: Course | None) -> ModelVersion:
         .first()
     )
     if previous is None:
-        raise RollbackError(
-            f"no earlier model version to roll back to in the {_scope_name(course)} scope"
-        )
+        label = "global scope" if course is None else f"scope of course {course.slug}"
+        raise RollbackError(f"no earlier model version to roll back to in the {label}")
     if current is not None:
         current.status = ModelVersion.Status.REJECTED
         current.rejection_reason = f"rolled back on {timezone.now().isoformat(timespec='seconds')}"

@@ -73,10 +73,12 @@ def course_with_history(*, learners: int, attempts: int, seed: int = 5):
         ability = rng.uniform(0.1, 0.5)
         known = -1
         for step in range(attempts):
-            skill = min(known + 1, 7)
+            # Half the time a skill already known (mostly right), else the next one (mostly wrong).
+            review = known >= 0 and rng.random() < 0.5
+            skill = int(rng.integers(0, known + 1)) if review else min(known + 1, 7)
             exercise = exercises[2 * skill + step % 2]
             correct = rng.random() < (0.9 if skill <= known else 0.2)
-            if rng.random() < ability:
+            if not review and rng.random() < ability:
                 known = min(known + 1, 7)
             rows.append(
                 (learner, exercise.pk, course.pk, "1", bool(correct), 0, timezone.now(), "")

@@ -54,9 +54,14 @@ class Command(BaseCommand):
             raise CommandError(f"Training run {run.pk} produced no model version: {run.error}")
         self.stdout.write("")
         metrics = version.metrics or {}
+
+        def number(name: str) -> str:
+            value = metrics.get(name)
+            return f"{value:.4f}" if isinstance(value, int | float) else "undefined"
+
         self.stdout.write(
-            f"Model version {version.pk}: held-out AUC {metrics.get('auc')}, "
-            f"accuracy {metrics.get('acc')}, RMSE {metrics.get('rmse')}"
+            f"Model version {version.pk}: held-out AUC {number('auc')}, "
+            f"accuracy {number('acc')}, RMSE {number('rmse')}"
         )
         if version.status == ModelVersion.Status.ACTIVE:
             self.stdout.write(self.style.SUCCESS(f"Promoted: version {version.pk} is active."))
