@@ -374,7 +374,7 @@ def main() -> None:
     print()
     print(
         "throughput ratio ours GRU / pyKT DKT: "
-        + (f"{ratio:.2f}" if ratio is not None else "n/a (pyKT not available)")
+        + (f"{ratio:.2f}" if ratio is not None else "n/a (pyKT DKT not run or not installed)")
     )
     print(f"total wall time {time.perf_counter() - started:.0f} s")
 

@@ -124,6 +124,8 @@ class Resource:
     update: dict[str, Any]
     delete_code: int = 204
     reorder: Callable[[Any], dict[str, Any]] | None = None
+    # The published course's module and lesson carry learner events, which outlive content.
+    delete_code_published: int | None = None
 
 
 RESOURCES = (
@@ -132,6 +134,7 @@ RESOURCES = (
         lambda c: c.module,
         lambda c: {"course": c.course.pk, "title": "New module"},
         {"title": "Renamed module"},
+        delete_code_published=400,
         reorder=lambda c: {
             "course": c.course.pk,
             "order": list(c.course.modules.order_by("-position").values_list("pk", flat=True)),
@@ -142,6 +145,7 @@ RESOURCES = (
         lambda c: c.lesson,
         lambda c: {"module": c.module.pk, "title": "New lesson", "skills": [c.skill.pk]},
         {"title": "Renamed lesson"},
+        delete_code_published=400,
         reorder=lambda c: {
             "module": c.module.pk,
             "order": list(c.module.lessons.order_by("-position").values_list("pk", flat=True)),
@@ -210,7 +214,10 @@ for resource in RESOURCES:
         case("GET", label, item_path, read)
         case("PUT", label, item_path, edit(200), lambda w, r=resource: r.update)
         case("PATCH", label, item_path, edit(200), lambda w, r=resource: r.update)
-        case("DELETE", label, item_path, edit(resource.delete_code))
+        delete_code = resource.delete_code
+        if state == "published" and resource.delete_code_published is not None:
+            delete_code = resource.delete_code_published
+        case("DELETE", label, item_path, edit(delete_code))
         case("POST", label, item_path, TEACHER_THEN_405)
     if resource.reorder is not None:
         reorder_path = f"{collection}/reorder"
