@@ -76,14 +76,14 @@ def course_mastery_matrix(*, course: Course, learner_ids: list[int]) -> MasteryM
     """Learners x skills mastery of a course (the class heatmap), in two queries."""
     skills = list(Skill.objects.filter(course=course).order_by("pk").values_list("pk", "name"))
     names = dict(User.objects.filter(pk__in=learner_ids).values_list("pk", "username"))
-    column = {skill_id: index for index, (skill_id, _) in enumerate(skills)}
-    row = {user_id: index for index, user_id in enumerate(learner_ids)}
-    matrix: list[list[float | None]] = [[None] * len(skills) for _ in learner_ids]
-    for user_id, skill_id, probability in SkillMastery.objects.filter(
-        course=course, user_id__in=learner_ids
-    ).values_list("user_id", "skill_id", "probability"):
-        if skill_id in column:
-            matrix[row[user_id]][column[skill_id]] = round(float(probability), 4)
+    cells = mastery_heatmap(skills=skills, user_ids=learner_ids).cells
+    matrix: list[list[float | None]] = [
+        [
+            round(cells[user_id][skill_id], 4) if skill_id in cells.get(user_id, {}) else None
+            for skill_id, _ in skills
+        ]
+        for user_id in learner_ids
+    ]
     return MasteryMatrix(
         skills=skills,
         learners=[(user_id, names.get(user_id, "")) for user_id in learner_ids],

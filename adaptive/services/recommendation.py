@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
-
-from adaptive.knowledge import learner_state_apply, runtime_for_course
 from adaptive.models import LearningPath, PathStep
-from adaptive.paths import learning_path_rebuild
+from adaptive.online import learner_refresh
 from adaptive.planning import reason_sentence
 from courses.models import Course, Lesson, LessonBlock
 from learners.models import User
@@ -30,14 +27,7 @@ def _path_steps(user: User, course: Course) -> tuple[LearningPath, list[PathStep
     path = LearningPath.objects.filter(user=user, course=course).first()
     if path is None:
         # No attempt has planned a path yet: plan one now from the learner's current state.
-        with transaction.atomic():
-            update = learner_state_apply(user_id=user.pk, course_id=course.pk)
-            learning_path_rebuild(
-                user_id=user.pk,
-                course_id=course.pk,
-                runtime=runtime_for_course(course_id=course.pk),
-                mastery=update.mastery_vector,
-            )
+        learner_refresh(user_id=user.pk, course_id=course.pk, replan_always=True)
         path = LearningPath.objects.get(user=user, course=course)
     steps = list(
         PathStep.objects.filter(path=path)
