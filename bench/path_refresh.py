@@ -109,44 +109,16 @@ def build_course(n_skills: int, rng: np.random.Generator):
 
 def build_learners(course, skills, exercises, n_learners: int, attempts: int, rng) -> int:
     """Users, enrolments and BKT-simulated attempts, written with COPY."""
-    from learners.bulk import rows_insert
-    from learners.models import Attempt, Enrollment, User
+    from learners.bulk import rows_insert, students_enrol_bulk
+    from learners.models import Attempt
 
-    started = "2026-11-01T00:00:00+00:00"
     batch = 20000
-    first_user = User.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
     skill_count = len(skills)
     exercise_ids = np.array([e.pk for e in exercises])
     written = 0
     for offset in range(0, n_learners, batch):
         size = min(batch, n_learners - offset)
-        ids = range(first_user + offset, first_user + offset + size)
-        rows_insert(
-            User,
-            [
-                "id",
-                "username",
-                "password",
-                "role",
-                "preferred_language",
-                "is_staff",
-                "is_active",
-                "is_superuser",
-                "first_name",
-                "last_name",
-                "email",
-                "date_joined",
-            ],
-            (
-                (i, f"bench-{i}", "!", "student", "en", False, True, False, "", "", "", started)
-                for i in ids
-            ),
-        )
-        rows_insert(
-            Enrollment,
-            ["user", "course", "status", "enrolled_at"],
-            ((i, course.pk, "active", started) for i in ids),
-        )
+        ids = students_enrol_bulk(course_id=course.pk, username_prefix="bench-", count=size)
         # Each learner works through skills in order; correctness from a BKT learner.
         lengths = rng.integers(max(3, attempts // 2), attempts * 3 // 2 + 1, size=size)
         rows = []

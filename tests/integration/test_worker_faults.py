@@ -17,8 +17,8 @@ from adaptive.services.model_registry import model_version_train
 from adaptive.services.retraining import _lock_key, training_run_request
 from config.celery_app import app as celery_app
 from courses.models import Exercise
-from learners.bulk import rows_insert
-from learners.models import Attempt, Enrollment, User
+from learners.bulk import rows_insert, students_enrol_bulk
+from learners.models import Attempt, User
 from learners.services import attempt_submit
 from tests.factories import CourseFactory, ExerciseFactory, SkillFactory
 from tests.integration.conftest import ROOT, WORKER_APPLICATION, wait_until
@@ -36,38 +36,7 @@ def course_with_history(*, learners: int, attempts: int, seed: int = 5):
         exercise = ExerciseFactory(course=course)
         exercise.skills.set([skills[index // 2]])
         exercises.append(exercise)
-    first = (User.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    ids = list(range(first, first + learners))
-    rows_insert(
-        User,
-        [
-            "id",
-            "username",
-            "password",
-            "role",
-            "preferred_language",
-            "is_staff",
-            "is_active",
-            "is_superuser",
-            "first_name",
-            "last_name",
-            "email",
-            "date_joined",
-        ],
-        [
-            (i, f"sim-{i}", "!", "student", "en", False, True, False, "", "", "", timezone.now())
-            for i in ids
-        ],
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT setval(pg_get_serial_sequence('learners_user', 'id'), %s)", [ids[-1]]
-        )
-    rows_insert(
-        Enrollment,
-        ["user", "course", "status", "enrolled_at"],
-        [(i, course.pk, "active", timezone.now()) for i in ids],
-    )
+    ids = students_enrol_bulk(course_id=course.pk, username_prefix="sim-", count=learners)
     rows = []
     for learner in ids:
         ability = rng.uniform(0.1, 0.5)
