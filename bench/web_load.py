@@ -4,7 +4,12 @@ Measures the course page, the lesson page and attempt submission (an htmx POST g
 server), beside `/healthz` as the baseline, and prints p50/p95 latency and the ratio of each p95
 to the baseline's. Target: lesson page p95 < 150 ms on the 2-core development machine.
 
-    .venv/bin/python bench/web_load.py [--seconds 10] [--users 20] [--workers 4]
+Then a burst of logins: `--logins` students (default 50) post the login form at the same moment
+while another process keeps one core busy (as a training worker does), once with the password
+hasher Pathwise uses (Argon2id) and once with Django's default PBKDF2 as the baseline, each on
+its own gunicorn. Target: every login succeeds within 10 s.
+
+    .venv/bin/python bench/web_load.py [--seconds 10] [--users 20] [--workers 4] [--logins 50]
 
 Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/pathwise_bench, which
 is created and migrated), Redis for the attempt events (REDIS_URL, default db 14, flushed at the
@@ -12,6 +17,8 @@ end) and `wrk` (Debian: apt-get install wrk). Writes bench/results/web_load.json
 """
 
 import argparse
+import concurrent.futures
+import http.cookiejar
 import json
 import os
 import platform
@@ -23,7 +30,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -121,9 +131,21 @@ for n in range(__LEARNERS__):
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     sessions.append(store.session_key)
+from django.contrib.auth.hashers import make_password
+login_users = {}
+for hasher in ("argon2", "pbkdf2_sha256"):
+    encoded = make_password("quiet-orchard-lantern-7", hasher=hasher)
+    names = [f"bench-login-{hasher}-{n}" for n in range(__LOGINS__)]
+    existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+    for name in names:
+        if name not in existing:
+            user_create(username=name, password="quiet-orchard-lantern-7")
+    # The same hash for each, so that every login costs exactly one verification of this kind.
+    User.objects.filter(username__in=names).update(password=encoded)
+    login_users[hasher] = names
 print("SETUP " + json.dumps({"course": course.slug, "lesson": lesson.pk,
                               "exercise": exercise.pk, "choice": right.pk,
-                              "sessions": sessions}))
+                              "sessions": sessions, "login_users": login_users}))
 """
 
 
@@ -164,8 +186,8 @@ def _database_prepare(env: dict[str, str], database_url: str) -> None:
     )
 
 
-def _setup(env: dict[str, str]) -> dict:
-    script = SETUP_SCRIPT.replace("__LEARNERS__", str(LEARNERS))
+def _setup(env: dict[str, str], logins: int) -> dict:
+    script = SETUP_SCRIPT.replace("__LEARNERS__", str(LEARNERS)).replace("__LOGINS__", str(logins))
     output = subprocess.run(
         [PYTHON, "manage.py", "shell", "-c", script],
         check=True,
@@ -246,6 +268,122 @@ def _wrk(
     }
 
 
+def _gunicorn_start(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            PYTHON, "-m", "gunicorn", "config.wsgi:application",
+            "-c", "platform/gunicorn.conf.py",
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers),
+            "--threads", str(threads),
+            "--access-logfile", "/dev/null",
+            "--error-logfile", "-",
+            "--log-level", "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def _gunicorn_stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def _login_once(
+    base_url: str, username: str, start: threading.Event, address: str
+) -> tuple[bool, float]:
+    """GET the login form, wait for the start signal, post it; (logged in, seconds)."""
+    jar = http.cookiejar.CookieJar()
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    # Each simulated student has an address of their own, as behind the one trusted proxy
+    # (gunicorn trusts X-Forwarded-For from 127.0.0.1 only).
+    headers = {"X-Forwarded-For": address}
+    form_request = urllib.request.Request(base_url + "/accounts/login/", headers=headers)  # noqa: S310 - localhost
+    with opener.open(form_request, timeout=30) as response:
+        page = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    if token is None:
+        return False, 0.0
+    body = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token.group(1), "username": username,
+         "password": "quiet-orchard-lantern-7"}
+    ).encode()  # fmt: skip
+    post = urllib.request.Request(  # noqa: S310 - localhost
+        base_url + "/accounts/login/",
+        data=body,
+        headers={**headers, "Referer": base_url + "/accounts/login/"},
+    )
+    start.wait()
+    began = time.perf_counter()
+    try:
+        opener.open(post, timeout=30).close()
+        status, location = 200, ""
+    except urllib.error.HTTPError as redirect:
+        status, location = redirect.code, redirect.headers.get("Location", "")
+    except OSError:
+        return False, time.perf_counter() - began
+    elapsed = time.perf_counter() - began
+    # A successful login redirects away from the login page; a refusal renders the form (200).
+    return status == 302 and "/accounts/login/" not in location, elapsed
+
+
+def _login_burst(base_url: str, usernames: list[str]) -> dict[str, float]:
+    start = threading.Event()
+    results: list[tuple[bool, float]] = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(usernames)) as pool:
+        futures = [
+            pool.submit(_login_once, base_url, name, start, f"10.77.{n // 250}.{n % 250 + 1}")
+            for n, name in enumerate(usernames)
+        ]
+        time.sleep(1.0 + 0.02 * len(usernames))  # every form fetched before the burst starts
+        start.set()
+        results = [future.result() for future in futures]
+    times = sorted(seconds for _, seconds in results)
+    return {
+        "logins": len(results),
+        "succeeded": sum(1 for ok, _ in results if ok),
+        "within_10_s": sum(1 for ok, seconds in results if ok and seconds <= 10.0),
+        "p50_s": round(times[len(times) // 2], 2),
+        "p95_s": round(times[min(len(times) - 1, int(len(times) * 0.95))], 2),
+        "max_s": round(times[-1], 2),
+    }
+
+
+def _logins_measure(
+    env: dict[str, str], fixture: dict, workers: int, threads: int
+) -> dict[str, dict[str, float]]:
+    """The login burst with each hasher first, on its own gunicorn, with one core kept busy."""
+    busy = subprocess.Popen(
+        [PYTHON, "-c", "import time\nend = time.time() + 600\nwhile time.time() < end: pass"],
+        start_new_session=True,
+    )
+    measured: dict[str, dict[str, float]] = {}
+    try:
+        for hasher in ("pbkdf2_sha256", "argon2"):
+            port = _free_port()
+            server = _gunicorn_start(
+                {**env, "PATHWISE_PASSWORD_HASHER": hasher}, port, workers, threads
+            )
+            try:
+                _wait_ready(f"http://127.0.0.1:{port}/healthz")
+                measured[hasher] = _login_burst(
+                    f"http://127.0.0.1:{port}", fixture["login_users"][hasher]
+                )
+            finally:
+                _gunicorn_stop(server)
+    finally:
+        os.killpg(busy.pid, signal.SIGTERM)
+        busy.wait(timeout=10)
+    return measured
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
@@ -255,68 +393,60 @@ def main() -> int:
     # gthread workers, as platform/gunicorn.conf.py runs them: a sync worker would sit blocked on
     # an idle keep-alive connection while other users' requests wait in the backlog.
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--logins", type=int, default=50, help="students in the login burst")
+    parser.add_argument("--only-logins", action="store_true", help="skip the page scenarios")
     arguments = parser.parse_args()
     load_before = round(os.getloadavg()[0], 2)
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not arguments.only_logins:
         print("wrk is not installed (Debian: apt-get install wrk).")
         return 2
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
     env = _environment(database_url, redis_url)
     _database_prepare(env, database_url)
-    fixture = _setup(env)
+    fixture = _setup(env, arguments.logins)
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            PYTHON, "-m", "gunicorn", "config.wsgi:application",
-            "-c", "platform/gunicorn.conf.py",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", str(arguments.workers),
-            "--threads", str(arguments.threads),
-            "--access-logfile", "/dev/null",
-            "--error-logfile", "-",
-            "--log-level", "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        _wait_ready(base_url + "/healthz")
-        sessions = fixture["sessions"]
-        lesson_path = f"/courses/{fixture['course']}/lessons/{fixture['lesson']}/"
-        scenarios = {
-            "healthz": {"path": "/healthz", "sessions": []},
-            "course_page": {"path": f"/courses/{fixture['course']}/", "sessions": sessions},
-            "lesson_page": {"path": lesson_path, "sessions": sessions},
-            "attempt_submit": {
-                "path": f"/exercises/{fixture['exercise']}/attempt/",
-                "sessions": sessions,
-                "method": "POST",
-                "body": f"answer={fixture['choice']}&hints_used=0",
-            },
-        }
-        # Two load shapes: 20 users who each think about 1 s between requests (what "20
-        # concurrent users" means in locust), and 20 connections with no think time at all
-        # (saturation: the server is never idle, so latency measures queueing on 2 cores).
-        modes = {"users": arguments.think_ms, "saturation": 0}
-        results = {
-            mode: {
-                name: _wrk(
-                    base_url=base_url,
-                    users=arguments.users,
-                    seconds=arguments.seconds,
-                    think_ms=think_ms,
-                    **scenario,
-                )
-                for name, scenario in scenarios.items()
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    if not arguments.only_logins:
+        server = _gunicorn_start(env, port, arguments.workers, arguments.threads)
+        try:
+            _wait_ready(base_url + "/healthz")
+            sessions = fixture["sessions"]
+            lesson_path = f"/courses/{fixture['course']}/lessons/{fixture['lesson']}/"
+            scenarios = {
+                "healthz": {"path": "/healthz", "sessions": []},
+                "course_page": {"path": f"/courses/{fixture['course']}/", "sessions": sessions},
+                "lesson_page": {"path": lesson_path, "sessions": sessions},
+                "attempt_submit": {
+                    "path": f"/exercises/{fixture['exercise']}/attempt/",
+                    "sessions": sessions,
+                    "method": "POST",
+                    "body": f"answer={fixture['choice']}&hints_used=0",
+                },
             }
-            for mode, think_ms in modes.items()
-        }
+            # Two load shapes: 20 users who each think about 1 s between requests (what "20
+            # concurrent users" means in locust), and 20 connections with no think time at all
+            # (saturation: the server is never idle, so latency measures queueing on 2 cores).
+            modes = {"users": arguments.think_ms, "saturation": 0}
+            results = {
+                mode: {
+                    name: _wrk(
+                        base_url=base_url,
+                        users=arguments.users,
+                        seconds=arguments.seconds,
+                        think_ms=think_ms,
+                        **scenario,
+                    )
+                    for name, scenario in scenarios.items()
+                }
+                for mode, think_ms in modes.items()
+            }
+        finally:
+            _gunicorn_stop(server)
+    try:
+        logins = _logins_measure(env, fixture, arguments.workers, arguments.threads)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
         subprocess.run(
             [PYTHON, "-c", f"import redis; redis.Redis.from_url({redis_url!r}).flushdb()"],
             check=False,
@@ -344,11 +474,26 @@ def main() -> int:
                 figures[f"{mode}.{name}.{key}"] = row[key]
             figures[f"{mode}.{name}.p95_ratio_to_healthz"] = round(ratio, 2)
         print()
-    lesson_p95 = results["users"]["lesson_page"]["p95_ms"]
-    target_met = lesson_p95 < 150
-    print(f"lesson page p95 with 20 users: {lesson_p95} ms (target < 150 ms): "
-          f"{'met' if target_met else 'NOT met'}; at saturation: "
-          f"{results['saturation']['lesson_page']['p95_ms']} ms")  # fmt: skip
+    lesson_p95 = results["users"]["lesson_page"]["p95_ms"] if results else None
+    target_met = lesson_p95 is not None and lesson_p95 < 150
+    if results:
+        print(f"lesson page p95 with 20 users: {lesson_p95} ms (target < 150 ms): "
+              f"{'met' if target_met else 'NOT met'}; at saturation: "
+              f"{results['saturation']['lesson_page']['p95_ms']} ms")  # fmt: skip
+    print(f"\nlogin burst: {arguments.logins} students at once, one core kept busy")
+    print(f"{'hasher':<16}{'ok':>5}{'<=10 s':>8}{'p50 s':>8}{'p95 s':>8}{'max s':>8}")
+    for hasher, row in logins.items():
+        print(
+            f"{hasher:<16}{row['succeeded']:>5d}{row['within_10_s']:>8d}{row['p50_s']:>8.2f}"
+            f"{row['p95_s']:>8.2f}{row['max_s']:>8.2f}"
+        )
+        for key, value in row.items():
+            figures[f"logins.{hasher}.{key}"] = value
+    ratio = logins["pbkdf2_sha256"]["max_s"] / max(logins["argon2"]["max_s"], 0.01)
+    figures["logins.max_ratio_pbkdf2_to_argon2"] = round(ratio, 2)
+    logins_met = logins["argon2"]["within_10_s"] == arguments.logins
+    print(f"every login within 10 s with Argon2id: {'met' if logins_met else 'NOT met'} "
+          f"(slowest login {ratio:.1f}x faster than with PBKDF2)")  # fmt: skip
     output = ROOT / "bench" / "results" / "web_load.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(
@@ -365,6 +510,7 @@ def main() -> int:
                 "think_ms": arguments.think_ms,
                 "load_average_before": load_before,
                 "target": {"users.lesson_page.p95_ms": 150, "met": target_met},
+                "target_logins": {"all_within_10_s": arguments.logins, "met": logins_met},
                 "figures": figures,
             },
             indent=2,
