@@ -11,7 +11,8 @@ lists (``--learner-col`` etc. override); nothing depends on the dataset's name:
   are merged into ONE attempt with several skills, so no attempt is predicted from a copy;
 * folds: a fold column with a ``-1`` value is pyKT's protocol (fold -1 is the test set, fold k
   validates, the rest train); another fold column gives the test fold (its k-th value; 10% of
-  the others validate, seeded); without one, a seeded 5-fold split of learners.
+  the others validate, seeded; a value held by under 5% of learners is no fold and always
+  trains); without one, a seeded 5-fold split of learners.
 
 ``--dataset demo=simulated:N`` simulates N students on the demo course with the project's own
 simulator (``learners.demo.simulation``, following the syllabus), as ``make run`` seeds them.
@@ -203,7 +204,14 @@ def fold_splits(
     ids = sequences.learner_ids
     if folds:
         fold_of = np.array([folds[learner] for learner in ids])
-        values = sorted(set(fold_of.tolist()) - {-1})
+        # A fold value held by under 5% of the learners is no fold (ASSIST2009's lone 0):
+        # those learners always train.
+        found, sizes = np.unique(fold_of, return_counts=True)
+        values = sorted(
+            v
+            for v, n in zip(found.tolist(), sizes, strict=True)
+            if n >= 0.05 * len(ids) and v != -1
+        )
         if -1 in set(fold_of.tolist()):
             test = ids[fold_of == -1]
             validation = ids[fold_of == values[fold]]
