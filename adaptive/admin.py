@@ -15,7 +15,7 @@ from adaptive.models import (
     SkillMastery,
     TrainingRun,
 )
-from adaptive.services.model_registry import model_version_activate
+from adaptive.services.model_versions import model_version_activate
 from adaptive.services.retraining import paths_refresh_request, training_run_request
 
 

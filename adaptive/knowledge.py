@@ -135,7 +135,7 @@ def runtime_for_version(version: ModelVersion) -> Runtime:
         return cached
     artifact = artifact_load(
         version.artifact_directory,
-        expected_sha256=version.artifact_sha256 or None,
+        manifest_sha256=version.manifest_sha256,
     )
     problems = artifact.metadata.get("problem_vocabulary") or []
     runtime = Runtime(

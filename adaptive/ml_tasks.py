@@ -11,7 +11,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from adaptive.models import ModelVersion, TrainingRun
-from adaptive.services.model_registry import model_version_train
+from adaptive.services.model_training import model_version_train
 from adaptive.services.retraining import paths_refresh_for_scope, retrain_lock
 from adaptive.tasks import learner_state_update_task
 

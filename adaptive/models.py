@@ -44,7 +44,11 @@ class ModelVersion(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     artifact_path = models.CharField(max_length=500, blank=True)
+    # Digest of the primary file (model.keras / bkt.json), shown to operators.
     artifact_sha256 = models.CharField(max_length=64, blank=True)
+    # sha256 of the artifact's manifest.json, which lists every file's sha256: what
+    # adaptive.ml.artifacts.artifact_verify checks. Blank = never verified, never served.
+    manifest_sha256 = models.CharField(max_length=64, blank=True)
     device = models.CharField(max_length=50, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)

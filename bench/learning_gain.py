@@ -262,13 +262,16 @@ def train_models(items, prerequisites, cohort: int, epochs: int, seed: int):
     )
     train_ids, validation_ids, _ = learners_split(sequences.learner_ids, seed=seed)
     train = windows_build(sequences_subset(sequences, train_ids))
-    validation = windows_build(sequences_subset(sequences, validation_ids))
     started = time.perf_counter()
     bkt = bkt_fit(train)
     from adaptive.ml.step import step_weights_export
     from adaptive.ml.training import TrainConfig, dkt_train
 
-    result = dkt_train(train, validation, config=TrainConfig(epochs=epochs, seed=seed))
+    result = dkt_train(
+        sequences_subset(sequences, train_ids),
+        sequences_subset(sequences, validation_ids),
+        config=TrainConfig(epochs=epochs, seed=seed),
+    )
     weights = step_weights_export(result.model)
     skills = tuple(range(len(prerequisites)))
     return (

@@ -88,7 +88,7 @@ def main() -> None:
 
     from adaptive.knowledge import histories_load, replay_batch, runtime_for_course
     from adaptive.models import ModelVersion
-    from adaptive.services.model_registry import model_version_train
+    from adaptive.services.model_training import model_version_train
     from courses.models import Course
     from learners.models import Enrollment, User
 

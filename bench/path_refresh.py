@@ -172,7 +172,6 @@ def register_gru(course, skills, exercises) -> int:
         learners_split,
         sequences_build,
         sequences_subset,
-        windows_build,
     )
     from adaptive.ml.training import TrainConfig, dkt_train
     from adaptive.models import ModelVersion
@@ -205,8 +204,8 @@ def register_gru(course, skills, exercises) -> int:
     )
     train_ids, validation_ids, _ = learners_split(sequences.learner_ids, seed=1)
     result = dkt_train(
-        windows_build(sequences_subset(sequences, train_ids)),
-        windows_build(sequences_subset(sequences, validation_ids)),
+        sequences_subset(sequences, train_ids),
+        sequences_subset(sequences, validation_ids),
         config=TrainConfig(epochs=2, hidden_units=64, embedding_dim=32),
     )
     path = Path(settings.PATHWISE_MODEL_ROOT) / f"bench-{int(time.time())}"
@@ -218,7 +217,8 @@ def register_gru(course, skills, exercises) -> int:
         activated_at=timezone.now(),
         skill_vocabulary=vocabulary,
         artifact_path=str(path),
-        artifact_sha256=metadata["sha256"],
+        artifact_sha256=metadata.sha256,
+        manifest_sha256=metadata.manifest_sha256,
     )
     return version.pk
 

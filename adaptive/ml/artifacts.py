@@ -1,19 +1,22 @@
-"""Model artifacts on disk: one directory per model version, verified by sha256 before use.
+"""Model artifacts on disk: one directory per model version, verified by a manifest before use.
 
 Layout::
 
+    <path>/manifest.json       {"format_version", "kind", "files": {name: sha256}} for EVERY
+                               other file below; its own sha256 is stored on the ModelVersion
+                               (``manifest_sha256``), so no file can change unnoticed
     <path>/metadata.json       kind, encoding version, skill (and problem) vocabulary,
-                               hyperparameters, metrics, data cutoff, {"files": {name: sha256}},
-                               "sha256" = digest of the primary file
+                               hyperparameters, metrics, data cutoff, guess/slip emission
     <path>/model.keras         kind "gru"/"lstm": the Keras model (primary file)
-    <path>/step_weights.npz    kind "gru"/"lstm": NumPy weights for one-step updates
+    <path>/step_weights.npz    kind "gru"/"lstm": NumPy weights for one-step updates (served)
     <path>/bkt.json            kind "bkt": per-skill parameters (primary file)
 
-Every file listed in ``metadata["files"]`` is hashed again on load and a mismatch raises
-:class:`ArtifactIntegrityError` before anything is deserialised; Keras models are then loaded with
-``safe_mode=True`` (no arbitrary code in lambdas). This module imports neither Django nor
-TensorFlow at import time: only loading a Keras model imports Keras, so the web process can read
-BKT parameters and step weights without TensorFlow.
+:func:`artifact_verify` hashes the manifest against the hash the database holds, then every
+listed file, before anything is deserialised, and raises :class:`ArtifactIntegrityError` on any
+mismatch or on a blank hash (nothing is trusted because it was not recorded). Keras models are
+then loaded with ``safe_mode=True`` (no arbitrary code in lambdas). This module imports neither
+Django nor TensorFlow at import time: only loading a Keras model imports Keras, so the web
+process can read BKT parameters and step weights without TensorFlow.
 """
 
 from __future__ import annotations
@@ -39,10 +42,17 @@ from adaptive.ml.step import (
     step_weights_save,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+MANIFEST_FILENAME = "manifest.json"
 METADATA_FILENAME = "metadata.json"
 MODEL_FILENAME = "model.keras"
 BKT_FILENAME = "bkt.json"
+# The files each kind needs; a manifest that leaves one out is refused.
+REQUIRED_FILES = {
+    "gru": (METADATA_FILENAME, MODEL_FILENAME, STEP_WEIGHTS_FILENAME),
+    "lstm": (METADATA_FILENAME, MODEL_FILENAME, STEP_WEIGHTS_FILENAME),
+    "bkt": (METADATA_FILENAME, BKT_FILENAME),
+}
 
 
 class ArtifactError(Exception):
@@ -70,7 +80,20 @@ class Artifact:
 
     @property
     def sha256(self) -> str:
-        """Digest of the primary file, as stored on the model version."""
+        """Digest of the primary file (``model.keras`` or ``bkt.json``), for display."""
+        return str(self.metadata["sha256"])
+
+
+@dataclass(frozen=True)
+class SavedArtifact:
+    """What :func:`artifact_save` wrote: the metadata and the manifest's own sha256."""
+
+    metadata: dict[str, Any]
+    manifest_sha256: str
+
+    @property
+    def sha256(self) -> str:
+        """Digest of the primary file."""
         return str(self.metadata["sha256"])
 
 
@@ -89,13 +112,14 @@ def artifact_save(
     metadata: dict[str, Any],
     model: Any = None,
     bkt: BKTParams | None = None,
-) -> dict[str, Any]:
-    """Write a Keras model or BKT parameters plus metadata to a new directory ``path``.
+) -> SavedArtifact:
+    """Write a Keras model or BKT parameters, metadata and the manifest to a new directory.
 
     ``metadata`` should carry ``skill_vocabulary``, ``hyperparameters``, ``metrics`` and
-    ``data_cutoff``; ``kind``, versions, file hashes and ``created_at`` are filled in. The
-    directory is written under a temporary name and renamed, so a crash never leaves a
-    half-written artifact at ``path``. Returns the metadata as written.
+    ``data_cutoff``; ``kind``, versions, the primary digest and ``created_at`` are filled in.
+    The directory is written under a temporary name and renamed, so a crash never leaves a
+    half-written artifact at ``path``. Store the returned ``manifest_sha256``: it is what
+    :func:`artifact_verify` checks against.
     """
     if (model is None) == (bkt is None):
         raise ValueError("pass exactly one of model= or bkt=")
@@ -116,65 +140,82 @@ def artifact_save(
             kind = "bkt"
             (staging / BKT_FILENAME).write_text(json.dumps(bkt.as_dict()), encoding="utf-8")
             primary = BKT_FILENAME
-        files = {
-            name: file_sha256(staging / name) for name in sorted(p.name for p in staging.iterdir())
-        }
         written = {
             **metadata,
             "kind": kind,
             "format_version": FORMAT_VERSION,
             "encoding_version": metadata.get("encoding_version", ENCODING_VERSION),
             "created_at": metadata.get("created_at", datetime.now(UTC).isoformat()),
-            "files": files,
-            "sha256": files[primary],
+            "sha256": file_sha256(staging / primary),
         }
         (staging / METADATA_FILENAME).write_text(
             json.dumps(written, indent=2, sort_keys=True, default=str), encoding="utf-8"
         )
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "kind": kind,
+            "files": {
+                name: file_sha256(staging / name)
+                for name in sorted(p.name for p in staging.iterdir())
+            },
+        }
+        (staging / MANIFEST_FILENAME).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"
+        )
+        manifest_sha256 = file_sha256(staging / MANIFEST_FILENAME)
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return written
+    return SavedArtifact(metadata=written, manifest_sha256=manifest_sha256)
 
 
-def artifact_verify(path: str | Path, *, expected_sha256: str | None = None) -> dict[str, Any]:
-    """Check every file's sha256 (and the primary digest against ``expected_sha256``).
+def artifact_verify(directory: Path, manifest_sha256: str) -> None:
+    """Check the manifest against ``manifest_sha256`` and every file against the manifest.
 
-    Returns the metadata; raises :class:`ArtifactIntegrityError` on any mismatch and
-    :class:`ArtifactError` when the directory or a file is missing.
+    Raises :class:`ArtifactIntegrityError` when the hash is blank, the manifest or a listed
+    file differs from its recorded sha256, or the manifest leaves out a file the artifact's kind
+    needs; :class:`ArtifactError` when the directory or a listed file is missing.
     """
-    directory = Path(path)
-    metadata_path = directory / METADATA_FILENAME
-    if not metadata_path.is_file():
-        raise ArtifactError(f"no {METADATA_FILENAME} in {directory}")
-    try:
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ArtifactIntegrityError(f"unreadable {METADATA_FILENAME}: {error}") from error
-    files = metadata.get("files") or {}
-    if not files or "sha256" not in metadata:
-        raise ArtifactIntegrityError("metadata lists no file hashes")
-    if expected_sha256 is not None and metadata["sha256"] != expected_sha256:
+    directory = Path(directory)
+    if not manifest_sha256 or not manifest_sha256.strip():
         raise ArtifactIntegrityError(
-            f"artifact digest {metadata['sha256']} differs from the expected {expected_sha256}"
+            f"no manifest hash recorded for {directory}: an unrecorded artifact is never trusted"
+        )
+    manifest_path = directory / MANIFEST_FILENAME
+    if not manifest_path.is_file():
+        raise ArtifactError(f"no {MANIFEST_FILENAME} in {directory}")
+    actual = file_sha256(manifest_path)
+    if actual != manifest_sha256:
+        raise ArtifactIntegrityError(
+            f"{MANIFEST_FILENAME}: sha256 {actual} does not match the recorded {manifest_sha256}"
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        files = dict(manifest["files"])
+        kind = str(manifest["kind"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        raise ArtifactIntegrityError(f"unreadable {MANIFEST_FILENAME}: {error}") from error
+    missing = [name for name in REQUIRED_FILES.get(kind, (METADATA_FILENAME,)) if name not in files]
+    if kind not in REQUIRED_FILES or missing:
+        raise ArtifactIntegrityError(
+            f"the manifest of a {kind!r} artifact does not list {', '.join(missing) or 'its files'}"
         )
     for name, recorded in files.items():
         file_path = directory / name
-        if Path(name).name != name or not file_path.is_file():
-            raise ArtifactError(f"artifact file missing or misnamed: {name}")
-        actual = file_sha256(file_path)
-        if actual != recorded:
-            raise ArtifactIntegrityError(f"{name}: sha256 {actual} does not match {recorded}")
-    if metadata["sha256"] not in files.values():
-        raise ArtifactIntegrityError("the primary digest matches no listed file")
-    return metadata
+        if Path(name).name != name or name == MANIFEST_FILENAME:
+            raise ArtifactIntegrityError(f"the manifest lists a misnamed file: {name!r}")
+        if not file_path.is_file():
+            raise ArtifactError(f"artifact file missing: {name}")
+        digest = file_sha256(file_path)
+        if digest != recorded:
+            raise ArtifactIntegrityError(f"{name}: sha256 {digest} does not match {recorded}")
 
 
 def artifact_load(
     path: str | Path,
     *,
-    expected_sha256: str | None = None,
+    manifest_sha256: str,
     model_loader: Callable[[Path], Any] | None = None,
 ) -> Artifact:
     """Verify then load an artifact: BKT parameters, or a GRU/LSTM's NumPy step weights.
@@ -185,7 +226,11 @@ def artifact_load(
     BKT parameters and step weights without TensorFlow.
     """
     directory = Path(path)
-    metadata = artifact_verify(directory, expected_sha256=expected_sha256)
+    artifact_verify(directory, manifest_sha256)
+    try:
+        metadata = json.loads((directory / METADATA_FILENAME).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ArtifactError(f"unreadable {METADATA_FILENAME}: {error}") from error
     artifact = Artifact(path=directory, metadata=metadata)
     if metadata["kind"] == "bkt":
         artifact.bkt = BKTParams.from_dict(

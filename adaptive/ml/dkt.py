@@ -4,10 +4,16 @@ Graph (layer names are stable; inference and the NumPy step look them up)::
 
     interactions (B, T, K) --\\
     problems (B, T) ----------> interaction_embedding -> input_dropout -> recurrent (GRU|LSTM)
+    initial_state (B, state) --------------------------------------------/  (carried state)
                                   -> output_dropout -> skill_logits (B, T, n_skills)
+                                  [-> consistency (DKT+ regularisers, identity on its input)]
     target_skills (B, T, K) --\\
     target_problems (B, T) ---> target_readout (mean logit of the next attempt's skills
                                   + the next problem's bias) -> probability (B, T)
+
+``initial_state`` is the recurrent state the learner had before the first step of the batch
+(zeros for a history's start): training feeds each chunk of a long history the state after the
+previous chunk, so the model is trained in the regime it is served in (state never reset).
 
 Only ``keras.ops`` is used inside the layers, so the model also runs under ``KERAS_BACKEND=jax``.
 The GRU keeps its default activations (tanh / sigmoid, ``reset_after=True``) and no recurrent
@@ -39,6 +45,21 @@ class DKTConfig:
     l2: float = 1e-6
     problem_l2: float = 1e-6
     mixed_precision: bool = False
+    # DKT+ (Yeung & Yeung 2018) regulariser weights: reconstruction of the answer just given,
+    # and waviness (L1, squared L2) of the per-skill predictions between consecutive steps.
+    reconstruction: float = 0.0
+    waviness_l1: float = 0.0
+    waviness_l2: float = 0.0
+
+    @property
+    def state_size(self) -> int:
+        """Length of the carried state: ``h``, or ``h`` and ``c`` for an LSTM."""
+        return self.hidden_units * (2 if self.cell == "lstm" else 1)
+
+    @property
+    def consistent(self) -> bool:
+        """Whether any DKT+ regulariser is on."""
+        return bool(self.reconstruction or self.waviness_l1 or self.waviness_l2)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the hyperparameters as a JSON-ready dict."""
@@ -192,46 +213,135 @@ class TargetReadout(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
-class MaskedBinaryCrossentropy(keras.losses.Loss):
-    """Binary cross-entropy over positions whose label is not padding (``-1``).
+class StepBinaryCrossentropy(keras.losses.Loss):
+    """Binary cross-entropy of every step, summed; which steps count is the sample weight's job.
 
-    By default the mean over the batch's targets. With ``normalizer`` the sum is divided by that
-    constant instead (the average number of targets per batch), so that every target weighs the
-    same over an epoch even when length-bucketed batches hold very different numbers of targets.
-    ``positive_weight`` / ``negative_weight`` are optional class weights.
+    ``Model.fit`` multiplies each step's loss by its sample weight: 0 for padding and for steps
+    without a target (the mask), ``class weight / normalizer`` otherwise, so the sum is the mean
+    over an average batch's targets (see ``adaptive.ml.training``).
+    """
+
+    def __init__(self, name: str = "step_binary_crossentropy", **kwargs: Any) -> None:
+        kwargs.setdefault("reduction", "sum")
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        labels = ops.cast(y_true, "float32")
+        y_pred = ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0 - 1e-7)
+        return -(labels * ops.log(y_pred) + (1.0 - labels) * ops.log(1.0 - y_pred))
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class StepMask(keras.layers.Layer):
+    """``(B, T)`` mask of the steps with at least one interaction code (0 is padding)."""
+
+    def call(self, interactions: Any) -> Any:
+        return ops.any(ops.greater(interactions, 0), axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return tuple(input_shape[:2])
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class StateSplit(keras.layers.Layer):
+    """Split a carried LSTM state ``(B, 2H)`` into ``[h, c]``; a GRU state passes as ``[h]``."""
+
+    def __init__(self, units: int, cell: str = "gru", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.units = units
+        self.cell = cell
+
+    def call(self, state: Any) -> Any:
+        state = ops.cast(state, self.compute_dtype)
+        if self.cell == "lstm":
+            return [state[:, : self.units], state[:, self.units :]]
+        return [state]
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"units": self.units, "cell": self.cell})
+        return config
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class ConsistencyRegularizer(keras.layers.Layer):
+    """DKT+ regularisers (Yeung & Yeung 2018) added as losses; returns ``skill_logits`` as is.
+
+    Inputs ``[skill_logits (B, T, S), interactions (B, T, K)]``. With ``y_t = sigmoid(logits_t)``
+    and valid steps those with an interaction code:
+
+    * ``reconstruction`` x BCE of the mean prediction of attempt ``t``'s own skills from ``y_t``
+      against the answer just given (a right answer should not leave its skill predicted wrong);
+    * ``waviness_l1`` x mean over consecutive valid steps of ``||y_t - y_{t-1}||_1 / S``;
+    * ``waviness_l2`` x mean of ``||y_t - y_{t-1}||_2^2 / S``.
+
+    The waviness terms do not cross a chunk boundary (the previous chunk's last output is not in
+    the batch); at 200 steps per chunk that leaves out 1 pair in 200.
     """
 
     def __init__(
         self,
-        positive_weight: float = 1.0,
-        negative_weight: float = 1.0,
-        normalizer: float | None = None,
-        name: str = "masked_binary_crossentropy",
+        n_skills: int,
+        reconstruction: float = 0.0,
+        waviness_l1: float = 0.0,
+        waviness_l2: float = 0.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(name=name, **kwargs)
-        self.positive_weight = positive_weight
-        self.negative_weight = negative_weight
-        self.normalizer = normalizer
+        super().__init__(**kwargs)
+        self.n_skills = n_skills
+        self.reconstruction = reconstruction
+        self.waviness_l1 = waviness_l1
+        self.waviness_l2 = waviness_l2
+        self.supports_masking = True
 
-    def call(self, y_true: Any, y_pred: Any) -> Any:
-        y_true = ops.cast(y_true, "float32")
-        y_pred = ops.clip(ops.cast(y_pred, "float32"), 1e-7, 1.0 - 1e-7)
-        mask = ops.cast(ops.greater_equal(y_true, 0.0), "float32")
-        labels = ops.maximum(y_true, 0.0)
-        weights = mask * (labels * self.positive_weight + (1.0 - labels) * self.negative_weight)
-        losses = -(labels * ops.log(y_pred) + (1.0 - labels) * ops.log(1.0 - y_pred))
-        if self.normalizer:
-            return ops.sum(losses * weights) / self.normalizer
-        return ops.sum(losses * weights) / ops.maximum(ops.sum(mask), 1.0)
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
+
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        logits, interactions = inputs[0], inputs[1]
+        logits = ops.cast(logits, "float32")
+        codes = ops.cast(interactions, "int32")
+        present = ops.greater(codes, 0)
+        step_valid = ops.cast(ops.any(present, axis=-1), "float32")  # (B, T)
+        steps = ops.maximum(ops.sum(step_valid), 1.0)
+        probabilities = ops.sigmoid(logits)
+        if self.reconstruction:
+            # code = skill + 1 + n_skills * correct (1-based skill), 0 = padding.
+            skills = ops.where(present, ops.mod(codes - 1, self.n_skills) + 1, 0)
+            answer = ops.cast(
+                ops.floor_divide(ops.max(codes, axis=-1) - 1, self.n_skills), "float32"
+            )
+            answer = ops.clip(answer, 0.0, 1.0)
+            padded = ops.pad(logits, [[0, 0], [0, 0], [1, 0]])
+            own = ops.take_along_axis(padded, skills, axis=-1)
+            own_valid = ops.cast(present, "float32")
+            mean = ops.sum(own * own_valid, axis=-1) / ops.maximum(ops.sum(own_valid, axis=-1), 1.0)
+            p = ops.clip(ops.sigmoid(mean), 1e-7, 1.0 - 1e-7)
+            bce = -(answer * ops.log(p) + (1.0 - answer) * ops.log(1.0 - p))
+            self.add_loss(self.reconstruction * ops.sum(bce * step_valid) / steps)
+        if self.waviness_l1 or self.waviness_l2:
+            difference = probabilities[:, 1:] - probabilities[:, :-1]
+            pair_valid = step_valid[:, 1:] * step_valid[:, :-1]
+            pairs = ops.maximum(ops.sum(pair_valid), 1.0)
+            if self.waviness_l1:
+                l1 = ops.sum(ops.abs(difference), axis=-1) / self.n_skills
+                self.add_loss(self.waviness_l1 * ops.sum(l1 * pair_valid) / pairs)
+            if self.waviness_l2:
+                l2 = ops.sum(ops.square(difference), axis=-1) / self.n_skills
+                self.add_loss(self.waviness_l2 * ops.sum(l2 * pair_valid) / pairs)
+        return logits
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return tuple(input_shape[0])
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             {
-                "positive_weight": self.positive_weight,
-                "negative_weight": self.negative_weight,
-                "normalizer": self.normalizer,
+                "n_skills": self.n_skills,
+                "reconstruction": self.reconstruction,
+                "waviness_l1": self.waviness_l1,
+                "waviness_l2": self.waviness_l2,
             }
         )
         return config
@@ -248,7 +358,12 @@ def dkt_build(config: DKTConfig) -> keras.Model:
         regularizer = keras.regularizers.L2(config.l2) if config.l2 else None
         interactions = keras.Input((None, None), dtype="int32", name="interactions")
         target_skills = keras.Input((None, None), dtype="int32", name="target_skills")
-        inputs = {"interactions": interactions, "target_skills": target_skills}
+        initial_state = keras.Input((config.state_size,), dtype="float32", name="initial_state")
+        inputs = {
+            "interactions": interactions,
+            "target_skills": target_skills,
+            "initial_state": initial_state,
+        }
         embedding_inputs: list = [interactions]
         if config.n_problems:
             problems = keras.Input((None,), dtype="int32", name="problems")
@@ -272,11 +387,26 @@ def dkt_build(config: DKTConfig) -> keras.Model:
             kernel_regularizer=regularizer,
             recurrent_regularizer=regularizer,
             name="recurrent",
-        )(embedded)
+        )(
+            embedded,
+            # Passed explicitly: with initial_state given, Keras does not forward the mask.
+            mask=StepMask(name="step_mask")(interactions),
+            initial_state=StateSplit(config.hidden_units, config.cell, name="state_split")(
+                initial_state
+            ),
+        )
         hidden = keras.layers.Dropout(config.dropout, name="output_dropout")(sequence)
         logits = keras.layers.Dense(
             config.n_skills, kernel_regularizer=regularizer, dtype="float32", name="skill_logits"
         )(hidden)
+        if config.consistent:
+            logits = ConsistencyRegularizer(
+                config.n_skills,
+                reconstruction=config.reconstruction,
+                waviness_l1=config.waviness_l1,
+                waviness_l2=config.waviness_l2,
+                name="consistency",
+            )([logits, interactions])
         readout_inputs = [logits, target_skills]
         if config.n_problems:
             readout_inputs.append(inputs["target_problems"])
@@ -292,22 +422,12 @@ def dkt_build(config: DKTConfig) -> keras.Model:
 
 
 def dkt_compile(
-    model: keras.Model,
-    *,
-    learning_rate: float = 1e-3,
-    clipnorm: float = 1.0,
-    positive_weight: float = 1.0,
-    negative_weight: float = 1.0,
-    loss_normalizer: float | None = None,
+    model: keras.Model, *, learning_rate: float = 1e-3, clipnorm: float = 1.0
 ) -> keras.Model:
-    """Compile with Adam, gradient clipping by norm and the masked (optionally weighted) BCE."""
+    """Compile with Adam, gradient clipping by norm and the per-step BCE (masked by weights)."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
-        loss=MaskedBinaryCrossentropy(
-            positive_weight=positive_weight,
-            negative_weight=negative_weight,
-            normalizer=loss_normalizer,
-        ),
+        loss=StepBinaryCrossentropy(),
     )
     return model
 
@@ -326,16 +446,33 @@ def dkt_config_from_model(model: keras.Model) -> DKTConfig:
         l2=float(embedding.l2),
         problem_l2=float(embedding.problem_l2),
         mixed_precision=model.get_layer("recurrent").dtype_policy.name == "mixed_float16",
+        **_consistency_config(model),
     )
+
+
+def _consistency_config(model: keras.Model) -> dict[str, float]:
+    names = {layer.name for layer in model.layers}
+    if "consistency" not in names:
+        return {}
+    layer = model.get_layer("consistency")
+    return {
+        "reconstruction": float(layer.reconstruction),
+        "waviness_l1": float(layer.waviness_l1),
+        "waviness_l2": float(layer.waviness_l2),
+    }
 
 
 def dkt_state_model(model: keras.Model) -> keras.Model:
     """Sub-model from the history inputs to per-step skill logits and the final recurrent state.
 
     Outputs ``[skill_logits (B, T, S), h (B, H)]`` for a GRU and ``[..., h, c]`` for an LSTM;
-    thanks to masking the final state is the state after each row's last real attempt.
+    thanks to masking the final state is the state after each row's last real attempt. The
+    inputs include ``initial_state`` (zeros to start a history).
     """
-    inputs = {"interactions": model.input["interactions"]}
+    inputs = {
+        "interactions": model.input["interactions"],
+        "initial_state": model.input["initial_state"],
+    }
     if "problems" in model.input:
         inputs["problems"] = model.input["problems"]
     _sequence, *states = model.get_layer("recurrent").output

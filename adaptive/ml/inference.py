@@ -1,6 +1,8 @@
 """Batch predictions and batch mastery from a trained DKT Keras model (imports Keras/TensorFlow).
 
-* :func:`windows_predict` scores windows (evaluation, the promotion gate).
+* :func:`windows_predict` scores windows, the state reset to zeros at each window: the
+  "windowed" regime of published figures (the bench prints it beside the served AUC, which is
+  :func:`adaptive.ml.step.sequences_replay`'s).
 * :func:`mastery_batch` runs each learner's *whole* history (no windowing) and returns the
   per-skill mastery after the last attempt plus the final recurrent state, which is what
   ``LearnerState`` stores so that later attempts need one :func:`adaptive.ml.step.state_update`.
@@ -71,6 +73,7 @@ def windows_predict(
     for rows, steps in length_batches(windows.lengths, batch_size=batch_size):
         steps = min(steps, width)
         inputs = windows.model_inputs(rows, steps, problems=uses_problems)
+        inputs["initial_state"] = _zero_state(model, len(rows))
         output = model.predict_on_batch(inputs)
         predictions[rows, :steps] = np.asarray(output, dtype=np.float32)
     return predictions
@@ -82,6 +85,11 @@ def windows_evaluate(
     """Metrics (see :func:`adaptive.ml.metrics.metrics_summary`) of the model on windows."""
     predictions = windows_predict(model, windows, batch_size=batch_size)
     return metrics.metrics_summary(*metrics.flatten_targets(windows.labels, predictions))
+
+
+def _zero_state(model: keras.Model, rows: int) -> np.ndarray:
+    width = int(model.input["initial_state"].shape[-1])
+    return np.zeros((rows, width), dtype=np.float32)
 
 
 def _history_batch(sequences: SequenceSet, rows: np.ndarray, steps: int) -> dict[str, np.ndarray]:
@@ -128,6 +136,7 @@ def mastery_batch(
             inputs.pop("problems", None)
         elif "problems" not in inputs:
             inputs["problems"] = np.zeros(inputs["interactions"].shape[:2], dtype=np.int32)
+        inputs["initial_state"] = _zero_state(model, len(rows))
         logits, *final = state_model.predict_on_batch(inputs)
         last = np.maximum(lengths[rows] - 1, 0)
         chosen = np.asarray(logits)[np.arange(len(rows)), last]
@@ -146,6 +155,6 @@ def keras_model_load(path: Path) -> keras.Model:
     return keras.saving.load_model(str(path), safe_mode=True, compile=False)
 
 
-def artifact_load_model(path: str | Path, *, expected_sha256: str | None = None) -> Artifact:
+def artifact_load_model(path: str | Path, *, manifest_sha256: str) -> Artifact:
     """:func:`adaptive.ml.artifacts.artifact_load` plus the Keras model of a GRU/LSTM artifact."""
-    return artifact_load(path, expected_sha256=expected_sha256, model_loader=keras_model_load)
+    return artifact_load(path, manifest_sha256=manifest_sha256, model_loader=keras_model_load)

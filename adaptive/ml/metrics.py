@@ -6,6 +6,8 @@ Padding must be removed first (:func:`flatten_targets` does that for window-shap
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 _EPSILON = 1e-7
@@ -16,6 +18,75 @@ def flatten_targets(labels: np.ndarray, predictions: np.ndarray) -> tuple[np.nda
     labels = np.asarray(labels)
     mask = labels >= 0
     return labels[mask].astype(np.float64), np.asarray(predictions)[mask].astype(np.float64)
+
+
+def served_targets(
+    sequences: Any, predictions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, predictions and learner rows of every attempt but each learner's first.
+
+    ``predictions`` holds one P(correct) per attempt of ``sequences`` (a ``SequenceSet``, duck-
+    typed) predicted from the learner's whole earlier history, as serving does
+    (:func:`adaptive.ml.step.sequences_replay`, :func:`adaptive.ml.bkt.bkt_predict_sequences`).
+    NaN predictions (learners left out of a replay) are dropped.
+    """
+    offsets = np.asarray(sequences.offsets)
+    lengths = np.diff(offsets)
+    learner = np.repeat(np.arange(len(lengths)), lengths)
+    first = np.zeros(int(offsets[-1]), dtype=bool)
+    first[offsets[:-1][lengths > 0]] = True
+    predictions = np.asarray(predictions, dtype=np.float64)
+    scored = ~first & np.isfinite(predictions)
+    return (
+        np.asarray(sequences.correct)[scored].astype(np.float64),
+        predictions[scored],
+        learner[scored],
+    )
+
+
+def auc_bootstrap(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: np.ndarray,
+    *,
+    resamples: int = 200,
+    level: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the AUC, resampling whole groups (learners).
+
+    Attempts of one learner are not independent, so learners, not attempts, are drawn with
+    replacement; each draw weighs a learner's targets by how often it was drawn. Returns
+    ``(low, high)``, NaN when fewer than two groups or one class only.
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    unique, group_index = np.unique(np.asarray(groups), return_inverse=True)
+    if len(unique) < 2 or y_true.min(initial=0) == y_true.max(initial=0):
+        return float("nan"), float("nan")
+    order = np.argsort(y_pred, kind="mergesort")
+    sorted_pred, sorted_true, sorted_group = y_pred[order], y_true[order], group_index[order]
+    _, tie_start = np.unique(sorted_pred, return_index=True)
+    tie_id = np.repeat(np.arange(len(tie_start)), np.diff(np.append(tie_start, len(sorted_pred))))
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(resamples):
+        counts = np.bincount(rng.integers(len(unique), size=len(unique)), minlength=len(unique))
+        weight = counts[sorted_group].astype(np.float64)
+        positive, negative = weight * sorted_true, weight * (1.0 - sorted_true)
+        total_positive, total_negative = positive.sum(), negative.sum()
+        if total_positive == 0 or total_negative == 0:
+            continue
+        negative_per_tie = np.bincount(tie_id, weights=negative)
+        below = np.concatenate([[0.0], np.cumsum(negative_per_tie)[:-1]])
+        # A positive beats the negatives of lower scores and ties with half of its own score's.
+        credit = below[tie_id] + 0.5 * negative_per_tie[tie_id]
+        values.append(float((positive * credit).sum() / (total_positive * total_negative)))
+    if not values:
+        return float("nan"), float("nan")
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.percentile(values, [tail, 100.0 - tail])
+    return float(low), float(high)
 
 
 def auc(y_true: np.ndarray, y_pred: np.ndarray) -> float:

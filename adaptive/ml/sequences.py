@@ -5,7 +5,9 @@ The pipeline is::
     rows (learner, time, skills, correct[, problem])
         -> sequences_build()   one ordered sequence per learner, invalid rows dropped and counted
         -> learners_split() / learners_kfold() / sequences_subset()   split by learner, seeded
-        -> windows_build()     post-padded windows of 200 steps for the recurrent model
+        -> chunks_build()      consecutive 200-step chunks of each learner for training by
+                               truncated backpropagation through time (state carried across chunks)
+        -> windows_build()     independent 200-step windows (the pyKT protocol; "windowed" figures)
 
 Encoding (``ENCODING_VERSION``):
 
@@ -109,6 +111,8 @@ class Windows:
     problems: np.ndarray | None = None  # (n, T) int32, problem of step t, 1-based, 0 = unknown
     target_problems: np.ndarray | None = None  # (n, T) int32, 1-based, 0 = unknown
     n_problems: int = 0
+    # Set by chunks_build only: the chunk's position within its learner's history (0, 1, ...).
+    chunk_index: np.ndarray | None = None
 
     @property
     def n_windows(self) -> int:
@@ -360,19 +364,41 @@ def windows_build(
 
     This is the standard protocol (pyKT, DKT): the recurrent state restarts at each window, and a
     trailing chunk shorter than ``min_length`` is dropped. The first attempt of each window is
-    input only; every later attempt is a target.
+    input only; every later attempt is a target. Serving never restarts the state, so this is
+    the regime of published figures, not of the product: see :func:`chunks_build`.
     """
+    return _cut(sequences, window=window, min_length=min_length, carry=False)
+
+
+def chunks_build(sequences: SequenceSet, *, window: int = DEFAULT_WINDOW) -> Windows:
+    """Cut every sequence into consecutive chunks whose recurrent state continues the previous one.
+
+    Chunk ``c`` of a learner holds attempts ``c*window .. (c+1)*window - 1`` as inputs and the
+    attempt after each as its target, the first attempt of the next chunk included, so every
+    attempt but a learner's first is a target exactly once, as when serving replays the whole
+    history. ``chunk_index`` says which chunk of its learner a row is; training feeds each chunk
+    the state its learner had after the previous one (truncated backpropagation through time).
+    A learner's last chunk is dropped only when it holds one attempt and so no target.
+    """
+    return _cut(sequences, window=window, min_length=1, carry=True)
+
+
+def _cut(sequences: SequenceSet, *, window: int, min_length: int, carry: bool) -> Windows:
     lengths = sequences.lengths
     n_chunks = -(-lengths // window)
     chunk_learner = np.repeat(np.arange(len(lengths)), n_chunks)
     chunk_number = np.arange(n_chunks.sum()) - np.repeat(np.cumsum(n_chunks) - n_chunks, n_chunks)
     chunk_start = sequences.offsets[chunk_learner] + chunk_number * window
     chunk_length = np.minimum(window, sequences.offsets[chunk_learner + 1] - chunk_start)
-    kept = chunk_length >= min_length
-    chunk_learner, chunk_start, chunk_length = (
+    learner_end = sequences.offsets[chunk_learner + 1]
+    # Carried: a chunk has a target unless it is a learner's last one and holds one attempt.
+    kept = chunk_start + 1 < learner_end if carry else chunk_length >= min_length
+    chunk_learner, chunk_start, chunk_length, chunk_number, learner_end = (
         chunk_learner[kept],
         chunk_start[kept],
         chunk_length[kept],
+        chunk_number[kept],
+        learner_end[kept],
     )
     n_windows, width = len(chunk_start), sequences.skills.shape[1]
     row = np.repeat(np.arange(n_windows), chunk_length)
@@ -387,7 +413,7 @@ def windows_build(
     )
     target_skills = np.zeros((n_windows, window, width), dtype=np.int32)
     labels = np.full((n_windows, window), -1.0, dtype=np.float32)
-    has_next = position + 1 < chunk_length[row]
+    has_next = step + 1 < learner_end[row] if carry else position + 1 < chunk_length[row]
     t_row, t_pos, t_next = row[has_next], position[has_next], step[has_next] + 1
     target_skills[t_row, t_pos] = np.where(
         sequences.skills[t_next] >= 0, sequences.skills[t_next] + 1, 0
@@ -410,6 +436,7 @@ def windows_build(
         problems=problems,
         target_problems=target_problems,
         n_problems=sequences.n_problems,
+        chunk_index=chunk_number.astype(np.int64) if carry else None,
     )
 
 
@@ -425,4 +452,5 @@ def windows_subset(windows: Windows, rows: np.ndarray) -> Windows:
         problems=None if windows.problems is None else windows.problems[rows],
         target_problems=None if windows.target_problems is None else windows.target_problems[rows],
         n_problems=windows.n_problems,
+        chunk_index=None if windows.chunk_index is None else windows.chunk_index[rows],
     )

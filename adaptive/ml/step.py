@@ -36,6 +36,9 @@ class StepWeights:
     readout_bias: np.ndarray
     problem_scale: np.ndarray | None = None
     variation_embeddings: np.ndarray | None = None
+    # Per-problem bias of the next attempt's logit (the model's target readout); used to score
+    # a specific next problem (the gate, the bench), not for per-skill mastery.
+    problem_bias: np.ndarray | None = None
 
     @property
     def hidden_units(self) -> int:
@@ -57,6 +60,10 @@ def step_weights_export(model: Any) -> StepWeights:
     kernel, recurrent_kernel, bias = (np.asarray(w) for w in recurrent.cell.get_weights())
     uses_problems = bool(embedding.n_problems)
     readout_kernel, readout_bias = (np.asarray(w) for w in readout.get_weights())
+    target_readout = model.get_layer("target_readout")
+    problem_bias = (
+        np.asarray(target_readout.problem_bias.numpy(), dtype=np.float32) if uses_problems else None
+    )
     return StepWeights(
         cell=cell,
         n_skills=int(embedding.n_skills),
@@ -75,6 +82,7 @@ def step_weights_export(model: Any) -> StepWeights:
             if uses_problems
             else None
         ),
+        problem_bias=problem_bias,
     )
 
 
@@ -94,6 +102,8 @@ def step_weights_save(weights: StepWeights, path: str | Path) -> None:
     if weights.problem_scale is not None and weights.variation_embeddings is not None:
         arrays["problem_scale"] = weights.problem_scale
         arrays["variation_embeddings"] = weights.variation_embeddings
+    if weights.problem_bias is not None:
+        arrays["problem_bias"] = weights.problem_bias
     with Path(path).open("wb") as handle:
         np.savez(handle, **arrays)
 
@@ -113,6 +123,7 @@ def step_weights_read(path: str | Path) -> StepWeights:
             readout_bias=data["readout_bias"],
             problem_scale=data.get("problem_scale"),
             variation_embeddings=data.get("variation_embeddings"),
+            problem_bias=data.get("problem_bias"),
         )
 
 
@@ -243,3 +254,90 @@ def state_replay(
         problem = 0 if problems is None else int(problems[index])
         state, mastery = state_update(weights, state, row, int(correct_array[index]), problem)
     return state, mastery
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What :func:`sequences_replay` saw: one prediction per attempt, states at chunk starts.
+
+    ``predictions[i]`` is P(correct) of attempt ``i`` (rows of the ``SequenceSet``) from the state
+    after the learner's earlier attempts; a learner's first attempt is predicted from the initial
+    state. ``chunk_states`` (when asked for) holds, for learner row ``r`` and chunk ``c``, the
+    state before attempt ``c * window`` at row ``chunk_offsets[r] + c`` (zeros for ``c = 0``).
+    """
+
+    predictions: np.ndarray
+    final_states: np.ndarray
+    chunk_states: np.ndarray | None = None
+    chunk_offsets: np.ndarray | None = None
+
+
+def sequences_replay(
+    weights: StepWeights,
+    sequences: Any,
+    *,
+    window: int | None = None,
+    rows: np.ndarray | None = None,
+) -> Replay:
+    """Replay every learner's whole history through the served one-step update, all at once.
+
+    This is exactly what serving does (state carried from the first attempt on, one
+    :func:`state_update_batch` per attempt), vectorised over learners: the learners still active
+    at step ``t`` are advanced together. ``sequences`` is an
+    :class:`adaptive.ml.sequences.SequenceSet` (duck-typed: this module imports only NumPy).
+    Each prediction is the mean logit of the attempt's skills plus its problem's bias, as the
+    Keras model's target readout. ``window`` also records the state at each chunk start (for
+    training with carried state); ``rows`` restricts the replay to some learner rows (the
+    predictions of the others stay NaN).
+    """
+    lengths = np.diff(sequences.offsets)
+    offsets = sequences.offsets
+    learner_rows = np.arange(len(lengths)) if rows is None else np.asarray(rows, dtype=np.int64)
+    order = learner_rows[np.argsort(-lengths[learner_rows], kind="stable")]
+    predictions = np.full(int(offsets[-1]), np.nan, dtype=np.float32)
+    states = np.zeros((len(order), weights.state_size), dtype=np.float32)
+    final_states = np.zeros((len(lengths), weights.state_size), dtype=np.float32)
+    chunk_states = chunk_offsets = None
+    if window is not None:
+        n_chunks = np.maximum(-(-lengths // window), 1)
+        chunk_offsets = np.concatenate([[0], np.cumsum(n_chunks)]).astype(np.int64)
+        chunk_states = np.zeros((int(chunk_offsets[-1]), weights.state_size), dtype=np.float32)
+    skills_all, correct_all = sequences.skills, sequences.correct.astype(np.int64)
+    problems_all = sequences.problems
+    readout = weights.readout_kernel
+    sorted_lengths = lengths[order]
+    for t in range(int(sorted_lengths[0]) if len(order) else 0):
+        # Learners are sorted longest first, so the active ones are a prefix.
+        active = int((sorted_lengths > t).sum())
+        if active == 0:
+            break
+        learners = order[:active]
+        index = offsets[learners] + t
+        if (
+            window is not None
+            and t
+            and t % window == 0
+            and chunk_states is not None
+            and chunk_offsets is not None
+        ):
+            chunk_states[chunk_offsets[learners] + t // window] = states[:active]
+        skills = skills_all[index]
+        hidden = states[:active, : weights.hidden_units]
+        logits = hidden @ readout + weights.readout_bias
+        valid = skills >= 0
+        picked = np.take_along_axis(logits, np.maximum(skills, 0), axis=1) * valid
+        mean = picked.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
+        problems = None if problems_all is None else problems_all[index].astype(np.int64)
+        if weights.problem_bias is not None and problems is not None:
+            mean = mean + weights.problem_bias[problems] * (problems > 0)
+        predictions[index] = _sigmoid(mean)
+        x = _step_input(weights, skills, correct_all[index], problems)
+        states[:active] = _recurrent_step(weights, states[:active], x)
+        finished = sorted_lengths[:active] == t + 1
+        final_states[learners[finished]] = states[:active][finished]
+    return Replay(
+        predictions=predictions,
+        final_states=final_states,
+        chunk_states=chunk_states,
+        chunk_offsets=chunk_offsets,
+    )

@@ -1,19 +1,31 @@
-"""Training of the DKT model with early stopping on validation AUC (imports Keras/TensorFlow).
+"""Training of the DKT model in the regime it is served in (imports Keras/TensorFlow).
 
 Typical use from the retraining task::
 
     sequences = sequences_build(learners=..., times=..., skills=..., correct=..., n_skills=n)
     train_ids, validation_ids, test_ids = learners_split(sequences.learner_ids, seed=42)
     result = dkt_train(
-        windows_build(sequences_subset(sequences, train_ids)),
-        windows_build(sequences_subset(sequences, validation_ids)),
-        config=TrainConfig(epochs=20),
+        sequences_subset(sequences, train_ids),
+        sequences_subset(sequences, validation_ids),
+        config=TrainConfig(epochs=50),
         on_epoch=lambda epoch, logs: print(epoch, logs),
     )
 
-The loop calls ``train_on_batch`` on length-bucketed batches (much less padding than full
-200-step windows) and after each epoch scores the validation learners, keeps the weights of the
-best validation AUC and stops after ``patience`` epochs without improvement.
+Design (see docs/knowledge-tracing.md):
+
+* Serving never resets a learner's recurrent state. So training cuts each history into
+  consecutive 200-step chunks (:func:`adaptive.ml.sequences.chunks_build`) and feeds every chunk
+  the state its learner had after the previous chunk, through the model's ``initial_state``
+  input: truncated backpropagation through time, gradients stop at chunk boundaries.
+* Those carried states are computed by replaying the training learners through the served NumPy
+  step (:func:`adaptive.ml.step.sequences_replay`) at the weights of the end of the previous epoch
+  (before the first epoch: the initial weights). Stale by at most one epoch; no custom training
+  step is needed, so the model stays a plain backend-neutral Keras model.
+* ``Model.fit`` on a :class:`ChunkBatches` ``keras.utils.PyDataset`` (batches of chunks of
+  similar length, reshuffled each epoch), masks and class weights as sample weights,
+  ``EarlyStopping`` on the validation AUC with the best weights restored; ``epochs`` is only a
+  ceiling. The validation AUC is the served one: full replay of the validation learners through
+  the NumPy step the workers use.
 """
 
 from __future__ import annotations
@@ -21,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,9 +41,10 @@ import keras
 import numpy as np
 
 from adaptive.ml.dkt import DKTConfig, dkt_build, dkt_compile
-from adaptive.ml.inference import length_batches, windows_predict
-from adaptive.ml.metrics import auc, flatten_targets
-from adaptive.ml.sequences import Windows
+from adaptive.ml.inference import length_batches
+from adaptive.ml.metrics import auc, served_targets
+from adaptive.ml.sequences import DEFAULT_WINDOW, SequenceSet, Windows, chunks_build
+from adaptive.ml.step import sequences_replay, step_weights_export
 
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -53,13 +66,19 @@ class TrainConfig:
     learning_rate: float = 3e-3
     clipnorm: float = 1.0
     batch_size: int = 64
-    epochs: int = 20
+    # A ceiling: early stopping on the validation AUC ends training first, as a rule.
+    epochs: int = 50
     patience: int = 3
     class_weight: str | None = None
     mixed_precision: bool = False
     use_problems: bool = False
     seed: int = 42
     device: str = "auto"
+    window: int = DEFAULT_WINDOW
+    # DKT+ regulariser weights (see adaptive.ml.dkt.ConsistencyRegularizer); 0 = plain DKT.
+    reconstruction: float = 0.0
+    waviness_l1: float = 0.0
+    waviness_l2: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """Return the hyperparameters as a JSON-ready dict."""
@@ -74,6 +93,7 @@ class TrainResult:
     model_config: DKTConfig
     history: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = 0
+    # Served AUC (full replay through the NumPy step) of the validation learners, best epoch.
     best_validation_auc: float = float("nan")
     seconds_per_epoch: float = 0.0
     interactions_per_second: float = 0.0
@@ -129,30 +149,175 @@ def _class_weights(labels: np.ndarray, mode: str | None) -> tuple[float, float]:
     return 0.5 / positives, 0.5 / max(1 - positives, 1e-6)
 
 
-def _training_batches(
-    windows: Windows, batch_size: int, rng: np.random.Generator, problems: bool
-) -> Iterator[tuple[dict[str, np.ndarray], np.ndarray]]:
-    width = windows.labels.shape[1]
-    for rows, steps in length_batches(windows.lengths, batch_size=batch_size, rng=rng):
-        steps = min(steps, width)
-        yield windows.model_inputs(rows, steps, problems=problems), windows.labels[rows, :steps]
+def served_auc(model: keras.Model, sequences: SequenceSet) -> float:
+    """AUC of a model on learners replayed in full through the served NumPy step."""
+    replay = sequences_replay(step_weights_export(model), sequences)
+    labels, predictions, _learners = served_targets(sequences, replay.predictions)
+    return auc(labels, predictions)
+
+
+class ChunkBatches(keras.utils.PyDataset):
+    """Length-bucketed batches of chunks with their carried states, as ``Model.fit`` takes them.
+
+    Each item is ``(inputs, labels, sample_weight)``: ``labels`` are 0/1 (padding set to 0) and
+    the sample weight is 0 where there is no target, otherwise the class weight divided by the
+    average number of targets per batch. Dividing by that constant, not by each batch's own
+    count, weighs every target equally over an epoch although length-bucketed batches hold very
+    different numbers of targets. ``states[i]`` is the state fed to chunk row ``i``; the
+    :class:`CarriedState` callback refreshes it after each epoch.
+    """
+
+    def __init__(
+        self,
+        chunks: Windows,
+        *,
+        batch_size: int,
+        seed: int,
+        problems: bool,
+        state_size: int,
+        class_weights: tuple[float, float] = (1.0, 1.0),
+    ) -> None:
+        super().__init__()
+        self.chunks = chunks
+        self.batch_size = batch_size
+        self.problems = problems
+        self.rng = np.random.default_rng(seed)
+        self.states = np.zeros((chunks.n_windows, state_size), dtype=np.float32)
+        self.positive_weight, self.negative_weight = class_weights
+        self.n_batches = -(-chunks.n_windows // batch_size)
+        self.normalizer = max(chunks.n_targets / max(self.n_batches, 1), 1.0)
+        self._plan()
+
+    def _plan(self) -> None:
+        batches = list(
+            length_batches(self.chunks.lengths, batch_size=self.batch_size, rng=self.rng)
+        )
+        # Keras (TensorFlow backend) infers the input signature from the first two batches and
+        # leaves a dimension open only where they differ: put two different lengths first.
+        other = next((i for i, b in enumerate(batches) if b[1] != batches[0][1]), None)
+        if other is not None and other > 1:
+            batches[1], batches[other] = batches[other], batches[1]
+        self.batches = batches
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, index: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        rows, steps = self.batches[index]
+        steps = min(steps, self.chunks.labels.shape[1])
+        # Every batch has batch_size rows (the one short batch is padded with empty rows of
+        # weight 0), so the batch dimension of the input signature is fixed.
+        short = self.batch_size - len(rows)
+        inputs = self.chunks.model_inputs(rows, steps, problems=self.problems)
+        inputs["initial_state"] = self.states[rows]
+        labels = self.chunks.labels[rows, :steps]
+        if short > 0:
+            inputs = {name: _pad_rows(array, short) for name, array in inputs.items()}
+            labels = np.concatenate([labels, np.full((short, steps), -1.0, np.float32)])
+        weights = np.where(
+            labels < 0, 0.0, np.where(labels > 0, self.positive_weight, self.negative_weight)
+        )
+        return inputs, np.maximum(labels, 0.0), (weights / self.normalizer).astype(np.float32)
+
+    def on_epoch_end(self) -> None:
+        self._plan()
+
+
+def _pad_rows(array: np.ndarray, rows: int) -> np.ndarray:
+    return np.concatenate([array, np.zeros((rows, *array.shape[1:]), dtype=array.dtype)])
+
+
+class CarriedState(keras.callbacks.Callback):
+    """Carries states between chunks, scores the served validation AUC and times each epoch.
+
+    Before the first epoch and after each one, the training learners longer than a chunk are
+    replayed through the NumPy step at the current weights and every chunk gets the state its
+    learner had before it. Then the validation learners are replayed in full and
+    ``logs["val_auc"]`` is set, before ``EarlyStopping`` (listed after this callback) reads it.
+    The epoch's ``seconds`` count the state refresh (it is training work), not the validation.
+    """
+
+    def __init__(
+        self,
+        dataset: ChunkBatches,
+        train: SequenceSet,
+        validation: SequenceSet | None,
+        *,
+        window: int,
+        interactions: float,
+        on_epoch: EpochCallback | None,
+    ) -> None:
+        super().__init__()
+        self.dataset = dataset
+        self.train = train
+        self.validation = validation
+        self.window = window
+        self.interactions = interactions
+        self.on_epoch = on_epoch
+        self.long_rows = np.flatnonzero(train.lengths > window)
+        self.history: list[dict[str, float]] = []
+        self.train_seconds = 0.0
+        self._started = 0.0
+
+    def refresh(self) -> None:
+        """Give every chunk its learner's state after the previous chunk, at today's weights."""
+        if not len(self.long_rows):
+            return
+        replay = sequences_replay(
+            step_weights_export(self.model), self.train, window=self.window, rows=self.long_rows
+        )
+        chunks = self.dataset.chunks
+        if (
+            replay.chunk_states is None
+            or replay.chunk_offsets is None
+            or chunks.chunk_index is None
+        ):
+            raise RuntimeError("the replay recorded no chunk states")
+        rows = replay.chunk_offsets[chunks.learner_index] + chunks.chunk_index
+        self.dataset.states[:] = replay.chunk_states[rows]
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.refresh()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs if logs is not None else {}
+        self.refresh()
+        seconds = time.perf_counter() - self._started
+        self.train_seconds += seconds
+        validation_auc = float("nan")
+        if self.validation is not None and self.validation.n_learners:
+            validation_auc = served_auc(self.model, self.validation)
+        loss = float(logs.get("loss", float("nan")))
+        logs["val_auc"] = validation_auc if math.isfinite(validation_auc) else -loss
+        entry = {
+            "loss": loss,
+            "val_auc": validation_auc,
+            "seconds": seconds,
+            "interactions_per_second": self.interactions / seconds if seconds else 0.0,
+        }
+        self.history.append({"epoch": float(epoch + 1), **entry})
+        if self.on_epoch is not None:
+            self.on_epoch(epoch + 1, entry)
 
 
 def dkt_train(
-    train: Windows,
-    validation: Windows | None,
+    train: SequenceSet,
+    validation: SequenceSet | None,
     *,
     config: TrainConfig,
     on_epoch: EpochCallback | None = None,
 ) -> TrainResult:
-    """Train a DKT model on ``train`` windows; early-stop on ``validation`` AUC when given.
+    """Train a DKT model on ``train`` learners; early-stop on ``validation``'s served AUC.
 
     ``on_epoch(epoch, logs)`` is called after every epoch (1-based) with ``loss``,
-    ``val_auc`` (NaN without validation), ``seconds`` and ``interactions_per_second``.
+    ``val_auc`` (NaN without validation or with one class only), ``seconds`` and
+    ``interactions_per_second``. Without validation, the training loss decides.
     """
     device = device_resolve(config.device)
     keras.utils.set_random_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
     model_config = DKTConfig(
         n_skills=train.n_skills,
         n_problems=train.n_problems if config.use_problems else 0,
@@ -163,69 +328,57 @@ def dkt_train(
         l2=config.l2,
         problem_l2=config.problem_l2,
         mixed_precision=config.mixed_precision and device == "gpu",
+        reconstruction=config.reconstruction,
+        waviness_l1=config.waviness_l1,
+        waviness_l2=config.waviness_l2,
     )
     if config.use_problems and train.problems is None:
-        raise ValueError("use_problems=True needs windows built from sequences with problems")
-    positive_weight, negative_weight = _class_weights(train.labels, config.class_weight)
-    n_batches = -(-train.n_windows // config.batch_size)
-    # Length-bucketed batches differ a lot in how many targets they hold; dividing each batch's
-    # summed loss by the average count (not its own) weighs every target equally, as random
-    # full-width batches would, instead of over-weighting the targets of short windows.
-    loss_normalizer = max(train.n_targets / max(n_batches, 1), 1.0)
-    result_history: list[dict[str, float]] = []
+        raise ValueError("use_problems=True needs sequences with problems")
+    chunks = chunks_build(train, window=config.window)
+    if not chunks.n_targets:
+        raise ValueError("the training learners have no scored attempt")
+    dataset = ChunkBatches(
+        chunks,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        problems=config.use_problems,
+        state_size=model_config.state_size,
+        class_weights=_class_weights(chunks.labels, config.class_weight),
+    )
     with _device_scope(device):
         model = dkt_compile(
-            dkt_build(model_config),
-            learning_rate=config.learning_rate,
-            clipnorm=config.clipnorm,
-            positive_weight=positive_weight,
-            negative_weight=negative_weight,
-            loss_normalizer=loss_normalizer,
+            dkt_build(model_config), learning_rate=config.learning_rate, clipnorm=config.clipnorm
         )
-        best_auc, best_epoch, best_weights, stale = -math.inf, 0, model.get_weights(), 0
-        train_seconds = 0.0
-        interactions = float(train.lengths.sum())
-        for epoch in range(1, config.epochs + 1):
-            started = time.perf_counter()
-            summed_loss = 0.0
-            for inputs, labels in _training_batches(
-                train, config.batch_size, rng, config.use_problems
-            ):
-                loss = model.train_on_batch(inputs, labels)
-                summed_loss += float(np.asarray(loss).reshape(-1)[0]) * loss_normalizer
-            seconds = time.perf_counter() - started
-            train_seconds += seconds
-            validation_auc = float("nan")
-            if validation is not None and validation.n_windows:
-                predictions = windows_predict(model, validation)
-                validation_auc = auc(*flatten_targets(validation.labels, predictions))
-            logs = {
-                "loss": summed_loss / max(train.n_targets, 1),
-                "val_auc": validation_auc,
-                "seconds": seconds,
-                "interactions_per_second": interactions / seconds if seconds else 0.0,
-            }
-            result_history.append({"epoch": float(epoch), **logs})
-            if on_epoch is not None:
-                on_epoch(epoch, logs)
-            score = validation_auc if not math.isnan(validation_auc) else -logs["loss"]
-            if not math.isfinite(logs["loss"]):
-                break
-            if score > best_auc:
-                best_auc, best_epoch, best_weights, stale = score, epoch, model.get_weights(), 0
-            else:
-                stale += 1
-                if stale >= config.patience:
-                    break
-        model.set_weights(best_weights)
-    epochs_run = len(result_history)
+        carried = CarriedState(
+            dataset,
+            train,
+            validation,
+            window=config.window,
+            interactions=float(train.n_attempts),
+            on_epoch=on_epoch,
+        )
+        stopper = keras.callbacks.EarlyStopping(
+            monitor="val_auc", mode="max", patience=config.patience, restore_best_weights=True
+        )
+        model.fit(
+            dataset,
+            epochs=config.epochs,
+            callbacks=[carried, stopper, keras.callbacks.TerminateOnNaN()],
+            verbose=0,
+        )
+    history = carried.history
+    epochs_run = len(history)
+    best_epoch = int(getattr(stopper, "best_epoch", 0)) + 1 if epochs_run else 0
+    best_auc = history[best_epoch - 1]["val_auc"] if epochs_run else float("nan")
     return TrainResult(
         model=model,
         model_config=model_config,
-        history=result_history,
+        history=history,
         best_epoch=best_epoch,
         best_validation_auc=best_auc if validation is not None else float("nan"),
-        seconds_per_epoch=train_seconds / max(epochs_run, 1),
-        interactions_per_second=interactions * epochs_run / train_seconds if train_seconds else 0.0,
+        seconds_per_epoch=carried.train_seconds / max(epochs_run, 1),
+        interactions_per_second=(
+            train.n_attempts * epochs_run / carried.train_seconds if carried.train_seconds else 0.0
+        ),
         device=device,
     )

@@ -1,1 +1,1 @@
-"""Adaptive services (writes and side effects); the model registry lives in model_registry."""
+"""Adaptive services (writes and side effects): model export, training, versions, retraining."""

@@ -57,7 +57,8 @@ def test_activating_a_version_refreshes_the_paths_it_serves(
         kind="bkt",
         status="retired",
         artifact_path="retired",
-        artifact_sha256=metadata["sha256"],
+        artifact_sha256=metadata.sha256,
+        manifest_sha256=metadata.manifest_sha256,
     )
     sent = []
     monkeypatch.setattr(

@@ -28,8 +28,13 @@ def test_train_model_shows_a_progress_bar_for_the_gru(planted: PlantedCourse):
     output = run(
         "train_model", "--course", str(planted.course.pk), "--epochs", "1", "--device", "cpu"
     )
+    assert "gru_skills [" in output
+    assert "gru_problems [" in output
     assert "] epoch 1/1 loss " in output
-    assert ModelVersion.objects.get().kind == "gru"
+    version = ModelVersion.objects.get()
+    assert f"Selected {version.hyperparameters['selection']['chosen']}: " in output
+    assert "95% CI 0." in output
+    assert "bootstrap over" in output
 
 
 @pytest.mark.parametrize(
@@ -38,7 +43,10 @@ def test_train_model_shows_a_progress_bar_for_the_gru(planted: PlantedCourse):
         (["--course", "no-such-course"], "No course with slug or id 'no-such-course'."),
         (["--course", "999999"], "No course with slug or id '999999'."),
         (["--epochs", "0"], "--epochs must be at least 1."),
-        (["--kind", "bkt", "--epochs", "3"], "--epochs applies to --kind gru only"),
+        (["--kind", "bkt", "--epochs", "3"], "--epochs, --learning-rate and --variant apply"),
+        (["--kind", "bkt", "--learning-rate", "0.01"], "apply to --kind gru only"),
+        (["--learning-rate", "0"], "--learning-rate must be between 0 and 1."),
+        (["--variant", "transformer"], "invalid choice: 'transformer'"),
         (["--kind", "lstm"], "invalid choice: 'lstm'"),
         (["--device", "tpu"], "invalid choice: 'tpu'"),
     ],

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -7,19 +8,18 @@ import pytest
 
 from adaptive.exceptions import ModelArtifactError, ModelVersionStateError, RollbackError
 from adaptive.ml.dkt import DKTConfig, dkt_build
-from adaptive.ml.sequences import sequences_subset, windows_build
+from adaptive.ml.sequences import sequences_subset
 from adaptive.ml.training import TrainConfig, dkt_train
 from adaptive.models import ModelVersion, TrainingRun
-from adaptive.services.model_registry import (
+from adaptive.services.model_export import attempts_export, learner_split
+from adaptive.services.model_training import model_version_train
+from adaptive.services.model_versions import (
     artifact_directory,
-    attempts_export,
-    learner_split,
     model_version_activate,
     model_version_evaluate,
     model_version_gate,
     model_version_register,
     model_version_rollback,
-    model_version_train,
 )
 from learners.models import Attempt
 from tests.adaptive.conftest import ATTEMPTS_PER_LEARNER, N_LEARNERS, N_SKILLS, PlantedCourse
@@ -44,6 +44,27 @@ def test_export_streams_attempts_in_learner_and_time_order(
     assert export.problem_vocabulary == sorted(exercise.pk for exercise in planted.exercises)
     assert (np.diff(export.user_ids) >= 0).all()
     assert export.data_cutoff == Attempt.objects.order_by("-created_at").first().created_at
+
+
+def test_export_orders_a_learners_attempts_by_created_at_then_id(planted: PlantedCourse):
+    # given an imported history whose attempts share one timestamp and were inserted out of order
+    learner = planted.learners[0]
+    same_time = Attempt.objects.filter(user=learner).order_by("created_at").first().created_at
+    Attempt.objects.filter(user=learner).update(created_at=same_time)
+    newest = Attempt.objects.filter(user=learner).order_by("-id").first()
+    Attempt.objects.filter(pk=newest.pk).update(created_at=same_time - timedelta(seconds=1))
+    # when
+    export = attempts_export(course=planted.course)
+    # then the learner's attempts come by (created_at, id): the back-dated one first
+    mine = export.attempt_ids[export.user_ids == learner.pk]
+    expected = list(
+        Attempt.objects.filter(user=learner)
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+    assert list(mine) == expected
+    assert mine[0] == newest.pk
+    assert (np.diff(mine[1:]) > 0).all()
 
 
 def test_attempts_without_a_skill_are_dropped_and_counted(planted: PlantedCourse):
@@ -74,7 +95,11 @@ def test_the_first_trained_model_of_a_scope_is_promoted(planted: PlantedCourse):
     assert version.status == ModelVersion.Status.ACTIVE
     assert version.activated_at is not None
     assert version.metrics["auc"] > 0.75
-    assert version.metrics["gate"]["reason"] == "no active model in this scope"
+    # the first version of a scope is compared with a BKT fitted on the same training learners
+    gate = version.metrics["gate"]
+    assert gate["compared_with"]["kind"] == "bkt_baseline"
+    assert gate["compared_with"]["why"] == "no earlier version in this scope"
+    assert len(version.manifest_sha256) == 64
     assert (artifact_directory(version) / "bkt.json").is_file()
     assert version.counts["attempts"] == N_LEARNERS * ATTEMPTS_PER_LEARNER
     assert version.skill_vocabulary == sorted(skill.pk for skill in planted.skills)
@@ -91,18 +116,50 @@ def test_a_gru_is_trained_registered_and_judged_end_to_end(planted: PlantedCours
         on_progress=lambda stage, info: progress.append(stage),
     )
     version = run.model_version
-    assert version.status == ModelVersion.Status.ACTIVE
-    assert version.device == "cpu"
+    assert version.status == ModelVersion.Status.ACTIVE, version.rejection_reason
     assert version.metrics["auc"] > 0.8
     assert progress[:3] == ["export", "train", "epoch"]
-    assert progress[-2:] == ["gate", "done"]
+    assert progress[-3:] == ["selected", "gate", "done"]
     assert run.progress["stage"] == "done"
-    assert sorted(p.name for p in artifact_directory(version).iterdir()) == [
-        "metadata.json",
-        "model.keras",
-        "step_weights.npz",
-    ]
+    # both GRUs and BKT were candidates; the choice and why are recorded
+    selection = version.hyperparameters["selection"]
+    assert set(selection["validation_auc"]) == {"bkt", "gru_skills", "gru_problems"}
+    assert selection["chosen"] in selection["validation_auc"]
+    best = max(v for v in selection["validation_auc"].values() if v is not None)
+    assert selection["validation_auc"][selection["chosen"]] == best
+    assert version.metrics["selection"] == selection
+    assert selection["reason"].startswith("best validation AUC")
+    assert "selected" in run.log
+    # the held-out AUC comes with a bootstrap interval over learners that contains it
+    assert version.metrics["auc_ci_low"] < version.metrics["auc"] < version.metrics["auc_ci_high"]
+    names = sorted(p.name for p in artifact_directory(version).iterdir())
+    if version.kind == "gru":
+        assert version.device == "cpu"
+        assert names == ["manifest.json", "metadata.json", "model.keras", "step_weights.npz"]
+        assert 0.5 < version.metrics["windowed_auc"] <= 1.0
+        assert version.hyperparameters["epochs_run"] <= 6
+    else:
+        assert names == ["bkt.json", "manifest.json", "metadata.json"]
     assert model_version_evaluate(version=version)["auc"] == pytest.approx(version.metrics["auc"])
+
+
+def test_a_pinned_variant_trains_only_that_gru_with_the_given_learning_rate(
+    planted: PlantedCourse,
+):
+    run = model_version_train(
+        course=planted.course,
+        kind="gru",
+        variant="problems",
+        epochs=2,
+        learning_rate=0.02,
+        device="cpu",
+        hyperparameters={k: v for k, v in SMALL_GRU.items() if k != "learning_rate"},
+    )
+    selection = run.model_version.hyperparameters["selection"]
+    assert set(selection["validation_auc"]) == {"bkt", "gru_problems"}
+    if selection["chosen"] == "gru_problems":
+        assert run.model_version.hyperparameters["learning_rate"] == 0.02
+        assert run.model_version.hyperparameters["use_problems"] is True
 
 
 def test_the_gate_rejects_a_model_trained_on_shuffled_labels(planted: PlantedCourse):
@@ -114,11 +171,7 @@ def test_the_gate_rejects_a_model_trained_on_shuffled_labels(planted: PlantedCou
     shuffled = sequences_subset(sequences, split.train)
     rng = np.random.default_rng(0)
     object.__setattr__(shuffled, "correct", rng.permutation(shuffled.correct))
-    result = dkt_train(
-        windows_build(shuffled),
-        None,
-        config=TrainConfig(epochs=3, **SMALL_GRU),
-    )
+    result = dkt_train(shuffled, None, config=TrainConfig(epochs=3, **SMALL_GRU))
     candidate = model_version_register(
         course=planted.course,
         kind="gru",
@@ -134,12 +187,82 @@ def test_the_gate_rejects_a_model_trained_on_shuffled_labels(planted: PlantedCou
     candidate.refresh_from_db()
     assert decision.promoted is False
     assert candidate.status == ModelVersion.Status.REJECTED
-    assert candidate.rejection_reason.startswith("below the active model: AUC 0.")
+    assert candidate.rejection_reason.startswith("below the comparator: AUC 0.")
+    assert decision.compared_with == {
+        "kind": "version",
+        "version_id": champion.pk,
+        "why": f"the active version {champion.pk}",
+    }
     assert decision.candidate_metrics["auc"] < decision.active_metrics["auc"] - 0.1
     assert statuses(planted.course) == {
         champion.pk: ModelVersion.Status.ACTIVE,
         candidate.pk: ModelVersion.Status.REJECTED,
     }
+
+
+def shuffled_gru(planted: PlantedCourse):
+    export = attempts_export(course=planted.course)
+    split = learner_split(export=export)
+    shuffled = sequences_subset(export.sequences(), split.train)
+    object.__setattr__(shuffled, "correct", np.random.default_rng(0).permutation(shuffled.correct))
+    result = dkt_train(shuffled, None, config=TrainConfig(epochs=2, **SMALL_GRU))
+    candidate = model_version_register(
+        course=planted.course,
+        kind="gru",
+        model=result.model,
+        skill_vocabulary=export.skill_vocabulary,
+        problem_vocabulary=export.problem_vocabulary,
+    )
+    return candidate, export, split
+
+
+def test_a_champion_that_fails_verification_is_never_a_reason_to_promote(
+    planted: PlantedCourse,
+):
+    # given an earlier verified version and an active one whose file was tampered with
+    earlier = model_version_train(course=planted.course, kind="bkt").model_version
+    active = model_version_train(course=planted.course, kind="bkt").model_version
+    (artifact_directory(active) / "bkt.json").write_text('{"tampered": true}')
+    candidate, export, split = shuffled_gru(planted)
+    # when a worse candidate is gated
+    decision = model_version_gate(
+        candidate=candidate, export=export, holdout_learner_ids=split.holdout
+    )
+    # then it is compared with the last verified version, and rejected
+    assert decision.promoted is False
+    assert decision.compared_with["kind"] == "version"
+    assert decision.compared_with["version_id"] == earlier.pk
+    assert f"the last verified version {earlier.pk}" in decision.compared_with["why"]
+    assert f"model version {active.pk} artifact refused" in decision.compared_with["why"]
+    candidate.refresh_from_db()
+    assert candidate.metrics["gate"]["compared_with"]["version_id"] == earlier.pk
+    assert statuses(planted.course)[active.pk] == ModelVersion.Status.ACTIVE
+
+
+def test_with_no_verified_version_the_gate_compares_with_bkt_on_the_same_data(
+    planted: PlantedCourse,
+):
+    active = model_version_train(course=planted.course, kind="bkt").model_version
+    ModelVersion.objects.filter(pk=active.pk).update(manifest_sha256="")
+    candidate, export, split = shuffled_gru(planted)
+    decision = model_version_gate(
+        candidate=candidate, export=export, holdout_learner_ids=split.holdout
+    )
+    assert decision.promoted is False
+    assert decision.compared_with["kind"] == "bkt_baseline"
+    assert decision.compared_with["why"].startswith("no version of this scope verifies")
+    assert "no manifest hash recorded" in decision.compared_with["why"]
+    assert decision.active_metrics["auc"] > 0.75
+
+
+def test_a_version_with_a_blank_manifest_hash_cannot_be_activated(planted: PlantedCourse):
+    first = model_version_train(course=planted.course, kind="bkt").model_version
+    second = model_version_train(course=planted.course, kind="bkt").model_version
+    ModelVersion.objects.filter(pk=first.pk).update(manifest_sha256="")
+    first.refresh_from_db()
+    with pytest.raises(ModelArtifactError, match="no manifest hash recorded"):
+        model_version_activate(version=first)
+    assert statuses(planted.course)[second.pk] == ModelVersion.Status.ACTIVE
 
 
 def test_the_gate_rejects_non_finite_outputs(planted: PlantedCourse):
@@ -204,11 +327,12 @@ def test_activation_refuses_a_rejected_version_unless_forced(planted: PlantedCou
     }
 
 
-def test_activation_refuses_a_tampered_artifact(planted: PlantedCourse):
+@pytest.mark.parametrize("name", ["bkt.json", "metadata.json", "manifest.json"])
+def test_activation_refuses_a_tampered_artifact(planted: PlantedCourse, name: str):
     first = model_version_train(course=planted.course, kind="bkt").model_version
     second = model_version_train(course=planted.course, kind="bkt").model_version
     model_version_activate(version=first)
-    (artifact_directory(second) / "bkt.json").write_text('{"tampered": true}')
+    (artifact_directory(second) / name).write_text('{"tampered": true}')
     with pytest.raises(ModelArtifactError, match="artifact refused"):
         model_version_activate(version=second)
     assert statuses(planted.course) == {
@@ -239,8 +363,8 @@ def test_scopes_are_independent(planted: PlantedCourse):
 def test_the_registry_services_do_not_import_tensorflow():
     code = (
         "import sys, django; django.setup();"
-        "import adaptive.services.model_registry, adaptive.selectors, adaptive.admin;"
-        "import adaptive.management.commands.train_model;"
+        "import adaptive.services.model_versions, adaptive.services.model_export;"
+        "import adaptive.selectors, adaptive.admin;"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'"
     )
     completed = subprocess.run(

@@ -104,7 +104,8 @@ def test_a_promotion_refresh_replaces_every_row_with_the_new_version(
         activated_at=timezone.now(),
         skill_vocabulary=[skill.pk for skill in skills],
         artifact_path="bkt",
-        artifact_sha256=metadata["sha256"],
+        artifact_sha256=metadata.sha256,
+        manifest_sha256=metadata.manifest_sha256,
     )
 
     result = path_refresh(course_id=course.pk)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from adaptive.models import LearnerState, LearningPath, ModelVersion, SkillMastery, TrainingRun
 from adaptive.paths import path_refresh
-from adaptive.services.model_registry import model_version_train
+from adaptive.services.model_training import model_version_train
 from adaptive.services.retraining import _lock_key, training_run_request
 from config.celery_app import app as celery_app
 from courses.models import Exercise

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adaptive.exceptions import ApplicationError
 from adaptive.management.scope import model_version_from_argument, scope_label
-from adaptive.services.model_registry import model_version_evaluate
+from adaptive.services.model_versions import model_version_evaluate
 
 
 class Command(BaseCommand):

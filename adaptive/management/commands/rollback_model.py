@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adaptive.exceptions import ApplicationError
 from adaptive.management.scope import course_from_argument, scope_label
-from adaptive.services.model_registry import model_version_rollback
+from adaptive.services.model_versions import model_version_rollback
 
 
 class Command(BaseCommand):

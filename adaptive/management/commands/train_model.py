@@ -1,4 +1,5 @@
-"""`manage.py train_model [--kind gru|bkt] [--course SLUG|ID] [--epochs N] [--device auto]`."""
+"""`manage.py train_model [--kind gru|bkt] [--variant auto|skills|problems] [--course SLUG|ID]
+[--epochs MAX] [--learning-rate LR] [--device auto]`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from adaptive.exceptions import ApplicationError
 from adaptive.management.scope import course_from_argument, scope_label
 from adaptive.models import ModelVersion, TrainingRun
-from adaptive.services.model_registry import model_version_train
+from adaptive.services.model_training import DEFAULT_GRU_EPOCHS, VARIANTS, model_version_train
 
 BAR_WIDTH = 30
 
@@ -24,22 +25,45 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--kind", choices=ModelVersion.Kind.values, default="gru")
         parser.add_argument("--course", help="course slug or id; omitted: the global model")
-        parser.add_argument("--epochs", type=int, help="GRU epochs (default 20, early stopping)")
+        parser.add_argument(
+            "--variant",
+            choices=VARIANTS,
+            default="auto",
+            help="GRU inputs: auto (train the skills-only and the problem-aware GRU and keep the "
+            "best of them and BKT by validation AUC), skills or problems",
+        )
+        parser.add_argument(
+            "--epochs",
+            type=int,
+            help=f"most GRU epochs (default {DEFAULT_GRU_EPOCHS}); early stopping on the "
+            "validation AUC usually ends training first",
+        )
+        parser.add_argument("--learning-rate", type=float, help="Adam learning rate of the GRU")
         parser.add_argument("--device", choices=["auto", "cpu", "gpu"], default="auto")
 
     def handle(self, *args: Any, **options: Any) -> None:
         epochs = options["epochs"]
         if epochs is not None and epochs < 1:
             raise CommandError("--epochs must be at least 1.")
-        if options["kind"] == ModelVersion.Kind.BKT and epochs is not None:
-            raise CommandError("--epochs applies to --kind gru only (BKT runs EM to convergence).")
+        learning_rate = options["learning_rate"]
+        if learning_rate is not None and not 0 < learning_rate < 1:
+            raise CommandError("--learning-rate must be between 0 and 1.")
+        if options["kind"] == ModelVersion.Kind.BKT and (
+            epochs is not None or learning_rate is not None or options["variant"] != "auto"
+        ):
+            raise CommandError(
+                "--epochs, --learning-rate and --variant apply to --kind gru only "
+                "(BKT runs EM to convergence)."
+            )
         course = course_from_argument(options["course"])
         self.stdout.write(f"Training {options['kind']} for the {scope_label(course)} scope")
         try:
             run = model_version_train(
                 course=course,
                 kind=options["kind"],
+                variant=options["variant"],
                 epochs=epochs,
+                learning_rate=learning_rate,
                 device=options["device"],
                 trigger=TrainingRun.Trigger.MANUAL,
                 on_progress=self._progress,
@@ -59,8 +83,14 @@ class Command(BaseCommand):
             value = metrics.get(name)
             return f"{value:.4f}" if isinstance(value, int | float) else "undefined"
 
+        selection = metrics.get("selection") or {}
+        if selection:
+            self.stdout.write(f"Chosen: {selection.get('chosen')} ({selection.get('reason')})")
+        holdout = (version.counts or {}).get("holdout_learners", 0)
         self.stdout.write(
-            f"Model version {version.pk}: held-out AUC {number('auc')}, "
+            f"Model version {version.pk}: held-out AUC {number('auc')} "
+            f"(95% CI {number('auc_ci_low')}-{number('auc_ci_high')}, bootstrap over "
+            f"{holdout} held-out learners; windowed AUC {number('windowed_auc')}), "
             f"accuracy {number('acc')}, RMSE {number('rmse')}"
         )
         if version.status == ModelVersion.Status.ACTIVE:
@@ -76,7 +106,8 @@ class Command(BaseCommand):
             bar = "#" * done + "." * (BAR_WIDTH - done)
             val_auc = info.get("val_auc")
             line = (
-                f"\r[{bar}] epoch {info['epoch']}/{info['epochs']} loss {info['loss']:.4f} "
+                f"\r{info.get('candidate', '')} [{bar}] epoch {info['epoch']}/{info['epochs']} "
+                f"loss {info['loss']:.4f} "
                 f"val AUC {val_auc if val_auc is None else f'{val_auc:.4f}'} "
                 f"{info['seconds']:.1f}s"
             )
@@ -91,6 +122,9 @@ class Command(BaseCommand):
                 f"{counts.get('validation_learners', 0)} validation / "
                 f"{counts.get('holdout_learners', 0)} held out)"
             )
+        elif stage == "selected":
+            self.stdout.write("")
+            self.stdout.write(f"Selected {info.get('chosen')}: {info.get('reason')}")
         elif stage == "gate":
             self.stdout.write("")
             self.stdout.write("Scoring the candidate and the active model on held-out learners")

@@ -55,10 +55,12 @@ def planted_sequences() -> SequenceSet:
 @pytest.fixture(scope="session")
 def planted_split(planted_sequences: SequenceSet) -> dict:
     train, validation, test = learners_split(planted_sequences.learner_ids, seed=3)
-    return {
-        name: windows_build(sequences_subset(planted_sequences, ids))
-        for name, ids in (("train", train), ("validation", validation), ("test", test))
-    } | {"test_ids": test}
+    groups = (("train", train), ("validation", validation), ("test", test))
+    return (
+        {name: windows_build(sequences_subset(planted_sequences, ids)) for name, ids in groups}
+        | {f"{name}_sequences": sequences_subset(planted_sequences, ids) for name, ids in groups}
+        | {"test_ids": test}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -73,4 +75,6 @@ def trained_gru(planted_split: dict) -> TrainResult:
         use_problems=True,
         seed=11,
     )
-    return dkt_train(planted_split["train"], planted_split["validation"], config=config)
+    return dkt_train(
+        planted_split["train_sequences"], planted_split["validation_sequences"], config=config
+    )

@@ -6,7 +6,7 @@ import pytest
 
 from adaptive.ml.dkt import (
     DKTConfig,
-    MaskedBinaryCrossentropy,
+    StepBinaryCrossentropy,
     dkt_build,
     dkt_compile,
     dkt_config_from_model,
@@ -25,8 +25,8 @@ def test_the_gru_learns_a_planted_pattern(trained_gru: TrainResult, planted_spli
 def test_training_reports_progress_every_epoch(planted_split: dict):
     seen: list[tuple[int, set]] = []
     result = dkt_train(
-        planted_split["train"],
-        planted_split["validation"],
+        planted_split["train_sequences"],
+        planted_split["validation_sequences"],
         config=TrainConfig(embedding_dim=4, hidden_units=4, epochs=2, batch_size=64, patience=5),
         on_epoch=lambda epoch, logs: seen.append((epoch, set(logs))),
     )
@@ -36,13 +36,21 @@ def test_training_reports_progress_every_epoch(planted_split: dict):
     assert result.device == "cpu"
 
 
+def inputs_with_state(windows: Windows, rows=None, steps=None) -> dict:
+    inputs = windows.model_inputs(rows, steps)
+    inputs["initial_state"] = np.zeros((len(inputs["interactions"]), 16), dtype=np.float32)
+    return inputs
+
+
 def test_padding_does_not_change_predictions(trained_gru: TrainResult, planted_split: dict):
     # given the same windows padded to 30 and to 80 steps
     test: Windows = planted_split["test"]
-    short = trained_gru.model.predict_on_batch(test.model_inputs(np.arange(4), 30))
+    short = trained_gru.model.predict_on_batch(inputs_with_state(test, np.arange(4), 30))
     padded_inputs = {
-        name: np.pad(array, [(0, 0), (0, 50)] + [(0, 0)] * (array.ndim - 2))
-        for name, array in test.model_inputs(np.arange(4), 30).items()
+        name: array
+        if name == "initial_state"
+        else np.pad(array, [(0, 0), (0, 50)] + [(0, 0)] * (array.ndim - 2))
+        for name, array in inputs_with_state(test, np.arange(4), 30).items()
     }
     # when
     long = trained_gru.model.predict_on_batch(padded_inputs)
@@ -55,7 +63,7 @@ def test_bucketed_prediction_matches_full_width_prediction(
 ):
     test: Windows = planted_split["test"]
     bucketed = windows_predict(trained_gru.model, test, batch_size=7)
-    full = np.asarray(trained_gru.model.predict_on_batch(test.model_inputs()))
+    full = np.asarray(trained_gru.model.predict_on_batch(inputs_with_state(test)))
     mask = test.labels >= 0
     np.testing.assert_allclose(bucketed[mask], full[mask], atol=1e-6)
 
@@ -87,10 +95,11 @@ def test_device_choice_is_validated():
         device_resolve("tpu")
 
 
-def test_the_loss_ignores_padding_and_applies_class_weights():
-    labels = np.array([[1.0, 0.0, -1.0]])
+def test_the_loss_counts_only_weighted_steps():
+    # given a target, a wrong target and a padded step whose sample weight is 0
+    labels = np.array([[1.0, 0.0, 0.0]])
     predictions = np.array([[0.8, 0.4, 0.5]])
-    plain = float(MaskedBinaryCrossentropy()(labels, predictions))
-    weighted = float(MaskedBinaryCrossentropy(positive_weight=2.0)(labels, predictions))
-    assert plain == pytest.approx(-(math.log(0.8) + math.log(0.6)) / 2, rel=1e-5)
-    assert weighted == pytest.approx(-(2 * math.log(0.8) + math.log(0.6)) / 2, rel=1e-5)
+    weights = np.array([[0.5, 0.5, 0.0]])
+    # then the loss is the weighted sum over the two real steps
+    loss = float(StepBinaryCrossentropy()(labels, predictions, sample_weight=weights))
+    assert loss == pytest.approx(-(math.log(0.8) + math.log(0.6)) / 2, rel=1e-5)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from adaptive.ml.sequences import (
+    chunks_build,
     encode_interactions,
     learners_hash_split,
     learners_kfold,
@@ -146,3 +147,30 @@ def test_hash_split_keeps_each_learner_in_its_group_when_others_join():
         assert set(old) <= set(new)
     assert sum(len(part) for part in after) == 2000
     assert 150 < len(after[2]) < 250
+
+
+def test_chunks_carry_every_target_once_across_chunk_boundaries():
+    # given one learner of 25 attempts and one of 21 (its last chunk is a single attempt)
+    sequences = sequences_build(
+        learners=[1] * 25 + [2] * 21,
+        times=list(range(25)) + list(range(21)),
+        skills=[[t % 3] for t in range(25)] + [[t % 3] for t in range(21)],
+        correct=[t % 2 for t in range(25)] + [(t + 1) % 2 for t in range(21)],
+        n_skills=3,
+    )
+    # when
+    chunks = chunks_build(sequences, window=10)
+    # then every attempt but each learner's first is a target exactly once, in order
+    assert list(chunks.learner_index) == [0, 0, 0, 1, 1]
+    assert list(chunks.chunk_index) == [0, 1, 2, 0, 1]
+    assert chunks.n_targets == (25 - 1) + (21 - 1)
+    # the last step of a chunk predicts the first attempt of the next chunk
+    assert chunks.labels[0, 9] == sequences.correct[10]
+    assert chunks.target_skills[0, 9, 0] == sequences.skills[10, 0] + 1
+    # a learner's last chunk ends without a target; padding has none either
+    assert chunks.labels[2, 4] == -1
+    assert (chunks.labels[2, 5:] == -1).all()
+    # while independent windows lose the boundary target and drop short remainders
+    windows = windows_build(sequences, window=10)
+    assert windows.n_targets < chunks.n_targets
+    assert windows.chunk_index is None

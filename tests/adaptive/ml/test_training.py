@@ -1,0 +1,201 @@
+"""Training is serving: carried state, the served NumPy replay, Model.fit, DKT+ regularisers."""
+
+import numpy as np
+import pytest
+
+from adaptive.ml import metrics
+from adaptive.ml.bkt import BKTParams
+from adaptive.ml.consistency import consistency_figures
+from adaptive.ml.dkt import DKTConfig, dkt_build, dkt_state_model
+from adaptive.ml.inference import _history_batch
+from adaptive.ml.sequences import SequenceSet, chunks_build, sequences_build, sequences_subset
+from adaptive.ml.step import sequences_replay, state_replay, step_weights_export
+from adaptive.ml.training import CarriedState, ChunkBatches, TrainConfig, dkt_train, served_auc
+from tests.adaptive.ml.conftest import N_PROBLEMS, N_SKILLS, planted_rows
+
+TINY = {"embedding_dim": 8, "hidden_units": 16, "learning_rate": 0.01, "batch_size": 32}
+
+
+@pytest.fixture(scope="module")
+def long_sequences() -> SequenceSet:
+    rows = planted_rows(n_learners=60, length=45, seed=3)
+    return sequences_build(**rows, n_skills=N_SKILLS, n_problems=N_PROBLEMS)
+
+
+def keras_chunked_predictions(model, sequences: SequenceSet, window: int) -> np.ndarray:
+    """P(correct) of every attempt by running Keras chunk by chunk, feeding the final state on."""
+    state_model = dkt_state_model(model)
+    weights = step_weights_export(model)
+    predictions = np.full(sequences.n_attempts, np.nan)
+    for row in range(sequences.n_learners):
+        one = sequences_subset(sequences, sequences.learner_ids[row : row + 1])
+        state = np.zeros((1, weights.state_size), dtype=np.float32)
+        start = 0
+        while start < one.n_attempts:
+            stop = min(start + window, one.n_attempts)
+            piece = SequenceSet(
+                learner_ids=one.learner_ids,
+                offsets=np.array([0, stop - start]),
+                skills=one.skills[start:stop],
+                correct=one.correct[start:stop],
+                n_skills=one.n_skills,
+                problems=one.problems[start:stop],
+                n_problems=one.n_problems,
+            )
+            inputs = _history_batch(piece, np.array([0]), stop - start)
+            inputs["initial_state"] = state
+            logits_before = (state[:, : weights.hidden_units] @ weights.readout_kernel)[:, None]
+            logits, new_state = state_model.predict_on_batch(inputs)
+            logits = np.concatenate(
+                [logits_before + weights.readout_bias, np.asarray(logits)[:, :-1]], axis=1
+            )[0]
+            for t in range(stop - start):
+                skills = one.skills[start + t][one.skills[start + t] >= 0]
+                problem = one.problems[start + t]
+                value = logits[t][skills].mean() + weights.problem_bias[problem] * (problem > 0)
+                predictions[sequences.offsets[row] + start + t] = 1 / (1 + np.exp(-value))
+            state = np.asarray(new_state)
+            start = stop
+    return predictions
+
+
+def test_the_served_replay_equals_keras_run_chunk_by_chunk_with_the_state_carried(
+    long_sequences: SequenceSet,
+):
+    model = dkt_build(
+        DKTConfig(n_skills=N_SKILLS, n_problems=N_PROBLEMS, embedding_dim=4, hidden_units=6)
+    )
+    sample = sequences_subset(long_sequences, long_sequences.learner_ids[:3])
+    replay = sequences_replay(step_weights_export(model), sample)
+    np.testing.assert_allclose(
+        replay.predictions, keras_chunked_predictions(model, sample, window=10), atol=1e-5
+    )
+    # and the replay's final states are those of the one-learner reference replay
+    skills = [[int(s) for s in r if s >= 0] for r in sample.skills[: sample.offsets[1]]]
+    state, _ = state_replay(
+        step_weights_export(model),
+        skills,
+        sample.correct[: sample.offsets[1]],
+        sample.problems[: sample.offsets[1]],
+    )
+    np.testing.assert_allclose(replay.final_states[0], state, atol=1e-5)
+
+
+def test_each_chunk_is_fed_its_learners_state_after_the_previous_chunk(long_sequences):
+    # given a model and the training chunks of 45-attempt histories in windows of 10
+    model = dkt_build(
+        DKTConfig(n_skills=N_SKILLS, n_problems=N_PROBLEMS, embedding_dim=4, hidden_units=6)
+    )
+    chunks = chunks_build(long_sequences, window=10)
+    dataset = ChunkBatches(chunks, batch_size=16, seed=0, problems=True, state_size=6)
+    carried = CarriedState(
+        dataset, long_sequences, None, window=10, interactions=1.0, on_epoch=None
+    )
+    carried.set_model(model)
+    # when the states are refreshed
+    carried.refresh()
+    # then a first chunk starts from zeros and chunk c from the state after 10 * c attempts
+    weights = step_weights_export(model)
+    assert not dataset.states[chunks.chunk_index == 0].any()
+    for row in np.flatnonzero(chunks.chunk_index > 0)[:5]:
+        learner, chunk = chunks.learner_index[row], chunks.chunk_index[row]
+        start = long_sequences.offsets[learner]
+        stop = start + 10 * chunk
+        skills = [[int(s) for s in r if s >= 0] for r in long_sequences.skills[start:stop]]
+        expected, _ = state_replay(
+            weights, skills, long_sequences.correct[start:stop], long_sequences.problems[start:stop]
+        )
+        np.testing.assert_allclose(dataset.states[row], expected, atol=1e-5)
+    # and every batch has the full batch size, padding rows weighing nothing
+    inputs, labels, weight = dataset[len(dataset) - 1]
+    assert inputs["initial_state"].shape == (16, 6)
+    assert labels.shape[0] == 16
+    assert weight.sum() * dataset.normalizer == pytest.approx(
+        float((chunks.labels[dataset.batches[-1][0], : labels.shape[1]] >= 0).sum())
+    )
+
+
+def test_fit_with_carried_state_learns_and_early_stopping_restores_the_best_epoch(
+    long_sequences: SequenceSet,
+):
+    ids = long_sequences.learner_ids
+    train, validation = (
+        sequences_subset(long_sequences, ids[:45]),
+        sequences_subset(long_sequences, ids[45:]),
+    )
+    result = dkt_train(
+        train,
+        validation,
+        config=TrainConfig(epochs=6, patience=2, window=10, use_problems=True, **TINY),
+    )
+    history = [entry["val_auc"] for entry in result.history]
+    assert result.best_validation_auc == max(history)
+    assert result.history[result.best_epoch - 1]["val_auc"] == max(history)
+    # the restored weights are the best epoch's: the served AUC is recomputed identical
+    assert served_auc(result.model, validation) == pytest.approx(max(history), abs=1e-6)
+    assert max(history) > 0.8
+
+
+def test_dkt_plus_regularisers_smooth_the_predictions(long_sequences: SequenceSet):
+    ids = long_sequences.learner_ids
+    train, test = (
+        sequences_subset(long_sequences, ids[:45]),
+        sequences_subset(long_sequences, ids[45:]),
+    )
+    figures = {}
+    for name, weights in {"plain": (0.0, 0.0, 0.0), "dktplus": (0.5, 0.3, 10.0)}.items():
+        config = TrainConfig(
+            epochs=3,
+            window=10,
+            reconstruction=weights[0],
+            waviness_l1=weights[1],
+            waviness_l2=weights[2],
+            **TINY,
+        )
+        result = dkt_train(train, None, config=config)
+        if name == "dktplus":
+            assert result.model.get_layer("consistency").waviness_l2 == 10.0
+            assert len(result.model.losses) >= 3
+        figures[name] = consistency_figures(test, step_weights=step_weights_export(result.model))
+    assert figures["dktplus"]["w1"] < figures["plain"]["w1"]
+    assert figures["dktplus"]["w2"] < figures["plain"]["w2"]
+
+
+def test_bkt_never_lowers_a_skill_after_a_right_answer():
+    sequences = sequences_build(
+        learners=[1] * 6 + [2] * 4,
+        times=list(range(6)) + list(range(4)),
+        skills=[[0], [1], [0, 1], [2], [0], [2], [1], [1], [2], [0]],
+        correct=[1, 0, 1, 1, 0, 1, 1, 1, 0, 1],
+        n_skills=3,
+    )
+    figures = consistency_figures(sequences, bkt=BKTParams.default(3))
+    assert figures["right_down"] == 0.0
+    assert figures["others_change"] == 0.0
+    assert figures["steps"] == 10
+
+
+def test_the_bootstrap_interval_brackets_the_auc_and_narrows_with_more_learners():
+    rng = np.random.default_rng(0)
+
+    def sample(learners: int):
+        groups = np.repeat(np.arange(learners), 20)
+        labels = rng.integers(0, 2, size=len(groups))
+        predictions = np.clip(labels * 0.3 + rng.random(len(groups)) * 0.7, 0, 1)
+        return labels, predictions, groups
+
+    few = sample(20)
+    many = sample(400)
+    low_few, high_few = metrics.auc_bootstrap(*few, resamples=100)
+    low_many, high_many = metrics.auc_bootstrap(*many, resamples=100)
+    assert low_few < metrics.auc(few[0], few[1]) < high_few
+    assert low_many < metrics.auc(many[0], many[1]) < high_many
+    assert high_many - low_many < (high_few - low_few) / 2
+
+
+def test_served_targets_skip_each_learners_first_attempt(long_sequences: SequenceSet):
+    labels, _predictions, learners = metrics.served_targets(
+        long_sequences, np.full(long_sequences.n_attempts, 0.5)
+    )
+    assert len(labels) == long_sequences.n_attempts - long_sequences.n_learners
+    assert np.bincount(learners).tolist() == (long_sequences.lengths - 1).tolist()
