@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
-from adaptive.knowledge import StateUpdate, learner_state_apply, runtime_for_course
-from adaptive.paths import learning_path_rebuild
+from adaptive.services.knowledge_state import StateUpdate, learner_state_apply, runtime_for_course
+from adaptive.services.learning_paths import learning_path_rebuild
 from learners.models import Attempt
 
 

@@ -86,8 +86,8 @@ def main() -> None:
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
 
-    from adaptive.knowledge import histories_load, replay_batch, runtime_for_course
     from adaptive.models import ModelVersion
+    from adaptive.services.knowledge_state import histories_load, replay_batch, runtime_for_course
     from adaptive.services.model_registry import model_version_train
     from courses.models import Course
     from learners.models import Enrollment, User

@@ -245,7 +245,8 @@ def _version_artifact_write(
             "counts": version.counts,
             "data_cutoff": version.data_cutoff.isoformat() if version.data_cutoff else None,
             # Per-skill guess and slip (BKT's EM on the same training learners), with which
-            # serving maps a GRU's P(correct) to P(known); see adaptive.knowledge.Runtime.
+            # serving maps a GRU's P(correct) to P(known); see
+            # adaptive.services.knowledge_state.Runtime.
             "emission": emission.as_dict() if emission is not None else None,
         },
         model=model,

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from adaptive.exceptions import ModelVersionStateError
 from adaptive.models import ModelVersion, TrainingRun
-from adaptive.paths import PathRefreshResult, path_refresh
+from adaptive.services.learning_paths import PathRefreshResult, path_refresh
 from courses.models import Course
 from learners.models import Attempt
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from adaptive.models import LearnerState, LearningPath, ModelVersion, SkillMastery, TrainingRun
-from adaptive.paths import path_refresh
+from adaptive.services.learning_paths import path_refresh
 from adaptive.services.model_registry import model_version_train
 from adaptive.services.retraining import _lock_key, training_run_request
 from config.celery_app import app as celery_app
