@@ -53,7 +53,7 @@ from adaptive.planning import (  # noqa: E402
     SkillNode,
     plan_build,
 )
-from adaptive.services.knowledge_state import Runtime  # noqa: E402
+from adaptive.serving import Runtime  # noqa: E402
 from learners.demo import content  # noqa: E402
 from learners.demo.seeding import GUESS_BY_KIND  # noqa: E402
 from learners.demo.simulation import (  # noqa: E402

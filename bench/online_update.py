@@ -87,8 +87,9 @@ def main() -> None:
     from rest_framework.authtoken.models import Token
 
     from adaptive.models import ModelVersion
-    from adaptive.services.knowledge_state import histories_load, replay_batch, runtime_for_course
+    from adaptive.selectors import histories_load
     from adaptive.services.model_registry import model_version_train
+    from adaptive.serving import replay_batch, runtime_for_course
     from courses.models import Course
     from learners.models import Enrollment, User
 

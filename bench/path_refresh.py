@@ -176,7 +176,7 @@ def register_gru(course, skills, exercises) -> int:
     )
     from adaptive.ml.training import TrainConfig, dkt_train
     from adaptive.models import ModelVersion
-    from adaptive.services.knowledge_state import exercise_skill_map, histories_load
+    from adaptive.selectors import exercise_skill_map, histories_load
     from learners.models import Enrollment
 
     sample = list(

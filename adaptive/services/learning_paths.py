@@ -32,15 +32,8 @@ from adaptive.planning import (
     SkillNode,
     plan_build,
 )
-from adaptive.services.knowledge_state import (
-    History,
-    Runtime,
-    exercise_skill_map,
-    histories_load,
-    mastery_by_skill,
-    replay_batch,
-    runtime_for_course,
-)
+from adaptive.selectors import History, exercise_skill_map, histories_load
+from adaptive.serving import Runtime, mastery_by_skill, replay_batch, runtime_for_course
 from courses.models import Exercise, Lesson, Skill, SkillPrerequisite
 from learners.bulk import rows_insert
 from learners.models import Attempt, Enrollment, LessonEvent
