@@ -57,8 +57,8 @@ imports: venv-dev
 types: venv-dev
 	$(PY) -m mypy courses/services.py courses/selectors.py courses/grading.py \
 	    learners/services.py learners/selectors.py \
-	    adaptive/services adaptive/selectors.py adaptive/tasks.py adaptive/ml_tasks.py \
-	    adaptive/knowledge.py adaptive/paths.py adaptive/online.py adaptive/planning.py adaptive/ml
+	    adaptive/services adaptive/selectors.py adaptive/serving.py adaptive/tasks.py \
+	    adaptive/ml_tasks.py adaptive/planning.py adaptive/ml
 
 pytest: venv-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,4 +1,8 @@
-"""Admin for the model registry: versions (read-mostly) and training runs (read-only)."""
+"""Admin for the model registry: versions (read-mostly) and training runs (read-only).
+
+Every change goes through the services (activation, rollback, retrain requests with their
+limits), so the admin cannot do what the API and the dashboard refuse.
+"""
 
 from __future__ import annotations
 
@@ -15,18 +19,28 @@ from adaptive.models import (
     SkillMastery,
     TrainingRun,
 )
-from adaptive.services.model_versions import model_version_activate
+from adaptive.services.model_versions import model_version_activate, model_version_rollback
 from adaptive.services.retraining import paths_refresh_request, training_run_request
+from adaptive.serving import serving_status
 
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("id", "course", "kind", "status", "auc_display", "created_at", "activated_at")
+    list_display = (
+        "id",
+        "course",
+        "kind",
+        "status",
+        "auc_display",
+        "serving_display",
+        "created_at",
+        "activated_at",
+    )
     list_filter = ("status", "kind", "course")
     search_fields = ("course__slug", "course__title", "rejection_reason")
     date_hierarchy = "created_at"
     list_select_related = ("course",)
-    actions = ("activate_selected", "retrain_scopes")
+    actions = ("activate_selected", "rollback_scopes", "retrain_scopes")
     readonly_fields = (
         "course",
         "kind",
@@ -43,7 +57,18 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "rejection_reason",
         "created_at",
         "activated_at",
+        "serving_display",
     )
+
+    @admin.display(description="Serving")
+    def serving_display(self, version: ModelVersion) -> str:
+        """For an active version: whether it really serves, or why a fallback does."""
+        if version.status != ModelVersion.Status.ACTIVE:
+            return "-"
+        if version.course_id is None:
+            return "global model"
+        status = serving_status(course_id=version.course_id)
+        return f"FALLBACK: {status.reason}" if status.fallback else "serving"
 
     @admin.display(description="AUC", ordering="metrics__auc")
     def auc_display(self, version: ModelVersion) -> str:
@@ -70,16 +95,36 @@ class ModelVersionAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
+    @admin.action(description="Roll back the scope of the selected versions to its previous one")
+    def rollback_scopes(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        for course in {version.course for version in queryset.select_related("course")}:
+            try:
+                version = model_version_rollback(course=course)
+            except ApplicationError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                continue
+            paths_refresh_request(course_id=version.course_id)
+            self.message_user(
+                request,
+                f"Model version {version.pk} serves {course or 'the global scope'} again.",
+                messages.SUCCESS,
+            )
+
     @admin.action(description="Retrain the scope of the selected versions now (on the ml worker)")
     def retrain_scopes(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         scopes = {(version.course, version.kind) for version in queryset.select_related("course")}
         for course, kind in sorted(scopes, key=lambda pair: (pair[0] is not None, str(pair[0]))):
-            run = training_run_request(
-                course=course,
-                kind=kind,
-                requested_by=request.user,
-                trigger=TrainingRun.Trigger.MANUAL,
-            )
+            try:
+                run = training_run_request(
+                    course=course,
+                    kind=kind,
+                    requested_by=request.user,
+                    trigger=TrainingRun.Trigger.MANUAL,
+                )
+            except ApplicationError as error:
+                # The same limits as the API and the dashboard: one open run, a request budget.
+                self.message_user(request, error.message, messages.ERROR)
+                continue
             self.message_user(
                 request,
                 f"Queued training run {run.pk} for {course or 'the global model'}.",
@@ -89,7 +134,17 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 @admin.register(TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "course", "kind", "trigger", "status", "outcome", "created_at")
+    list_display = (
+        "id",
+        "course",
+        "kind",
+        "trigger",
+        "status",
+        "outcome",
+        "attempt",
+        "heartbeat_at",
+        "created_at",
+    )
     list_filter = ("status", "trigger", "kind", "course")
     list_select_related = ("course", "model_version")
     date_hierarchy = "created_at"

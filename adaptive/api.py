@@ -3,13 +3,18 @@
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from adaptive.exceptions import (
+    TaskQueueUnavailableError,
+    TrainingRunOpenError,
+    TrainingRunRateError,
+)
 from adaptive.models import TrainingRun
 from adaptive.selectors import (
     course_learner_ids,
@@ -160,19 +165,44 @@ class CourseRetrainView(APIView):
 
     permission_classes = (IsAuthenticated,)
 
-    @extend_schema(request=RetrainRequestSerializer, responses={202: TrainingRunSerializer})
+    @extend_schema(
+        request=RetrainRequestSerializer,
+        responses={
+            202: TrainingRunSerializer,
+            409: OpenApiResponse(description="The course has a queued or running run."),
+            429: OpenApiResponse(description="Too many retrain requests; see Retry-After."),
+            503: OpenApiResponse(description="The task queue is unavailable; try again."),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         course = _editable_course(request, pk)
         payload = RetrainRequestSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        run = training_run_request(
-            course=course,
-            trigger=TrainingRun.Trigger.MANUAL,
-            requested_by=request.user,
-            kind=payload.validated_data["kind"],
-            epochs=payload.validated_data.get("epochs"),
-        )
+        try:
+            run = training_run_request(
+                course=course,
+                trigger=TrainingRun.Trigger.MANUAL,
+                requested_by=request.user,
+                kind=payload.validated_data["kind"],
+                epochs=payload.validated_data.get("epochs"),
+            )
+        except TrainingRunOpenError as error:
+            raise RetrainConflict(error.message) from error
+        except TrainingRunRateError as error:
+            raise exceptions.Throttled(wait=error.retry_after, detail=error.message) from error
+        except TaskQueueUnavailableError as error:
+            raise TaskQueueUnavailable(error.message) from error
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RetrainConflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class TaskQueueUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
 
 
 class TrainingRunView(APIView):

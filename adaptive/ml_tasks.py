@@ -2,17 +2,32 @@
 
 TensorFlow is imported only inside the training functions that these tasks call, never at
 module level, so the worker's prefork parent (and the web process) never loads it.
+
+These tasks run for minutes to hours, far beyond the broker's visibility timeout of a minute,
+so they are acknowledged on receipt: the broker never hands a live training to a second worker.
+What a killed worker leaves behind is found from the database instead: the run's heartbeat
+stops, and `training_runs_reap_task` fails it and queues a bounded retry.
 """
 
+import contextlib
 import logging
+import threading
+from collections.abc import Iterator
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from adaptive.models import ModelVersion, TrainingRun
 from adaptive.services.model_training import model_version_train
-from adaptive.services.retraining import paths_refresh_for_scope, retrain_lock
+from adaptive.services.retraining import (
+    paths_refresh_for_scope,
+    retrain_lock,
+    training_run_heartbeat,
+)
 from adaptive.tasks import learner_state_update_task
 
 logger = logging.getLogger(__name__)
@@ -27,13 +42,39 @@ def _run_save(run: TrainingRun, **fields: object) -> None:
     run.save(update_fields=list(fields))
 
 
+@contextlib.contextmanager
+def _heartbeat(run_id: int) -> Iterator[None]:
+    """Write the run's heartbeat from a side thread while the block (the training) runs."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.PATHWISE_RUN_HEARTBEAT_SECONDS):
+                try:
+                    training_run_heartbeat(run_id=run_id)
+                except (OperationalError, InterfaceError):
+                    logger.warning("heartbeat of training run %s not written", run_id)
+        finally:
+            connection.close()  # this thread's own database connection
+
+    training_run_heartbeat(run_id=run_id)
+    thread = threading.Thread(target=beat, name=f"heartbeat-run-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 @shared_task(
     bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
+    acks_late=False,
+    soft_time_limit=settings.PATHWISE_TRAINING_SOFT_TIME_LIMIT,
+    time_limit=settings.PATHWISE_TRAINING_TIME_LIMIT,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=5,
-    retry_backoff_max=300,
+    retry_backoff_max=30,  # a countdown stays below the visibility timeout
     retry_jitter=True,
     max_retries=5,
 )
@@ -60,35 +101,47 @@ def model_retrain_task(
         if run.status in FINISHED:
             # A second delivery of a finished task changes nothing.
             return {"status": run.status, "training_run_id": run.pk, "repeated": True}
-    _run_save(run, celery_task_id=self.request.id or "")
     with retrain_lock(course_id=run.course_id) as acquired:
         if not acquired:
-            logger.info(
-                "a retrain of scope %s is already running; run %s skipped",
-                run.course_id or "global",
-                run.pk,
-            )
-            _run_save(
-                run,
+            # Another worker holds the scope: maybe training this very run (a duplicate
+            # delivery). Only a run that nobody has picked up is marked skipped; a live run, its
+            # status and its task id are left alone.
+            skipped = TrainingRun.objects.filter(
+                pk=run.pk, status=TrainingRun.Status.QUEUED, heartbeat_at__isnull=True
+            ).update(
                 status=TrainingRun.Status.SKIPPED,
                 outcome="scope busy",
-                log=run.log + "Another retrain of this scope was running; nothing done.\n",
+                log=Concat(
+                    F("log"), Value("Another retrain of this scope was running; nothing done.\n")
+                ),
                 finished_at=timezone.now(),
             )
-            return {"status": "skipped", "training_run_id": run.pk}
-        if run.status == TrainingRun.Status.RUNNING:
-            # Redelivered after the worker died mid-run: the unfinished version never served.
-            ModelVersion.objects.filter(
-                training_runs=run,
-                status__in=[ModelVersion.Status.TRAINING, ModelVersion.Status.CANDIDATE],
-            ).update(
-                status=ModelVersion.Status.REJECTED,
-                rejection_reason=f"training run {run.pk} was interrupted and restarted",
+            logger.info(
+                "scope %s is busy; run %s %s",
+                run.course_id or "global",
+                run.pk,
+                "skipped" if skipped else "is live elsewhere: duplicate delivery ignored",
             )
-            _run_save(run, log=run.log + "Redelivered after an interruption; restarting.\n")
-        run = model_version_train(run=run, epochs=epochs)
-        if run.outcome == "promoted":
-            _refresh_paths(run)
+            return {"status": "skipped" if skipped else "duplicate", "training_run_id": run.pk}
+        run.refresh_from_db()
+        if run.status in FINISHED:
+            return {"status": run.status, "training_run_id": run.pk, "repeated": True}
+        _run_save(run, celery_task_id=self.request.id or "")
+        with _heartbeat(run.pk):
+            if run.status == TrainingRun.Status.RUNNING:
+                # Its worker died and the lock is free again (before the reaper noticed): the
+                # unfinished version never served; train again under this run.
+                ModelVersion.objects.filter(
+                    training_runs=run,
+                    status__in=[ModelVersion.Status.TRAINING, ModelVersion.Status.CANDIDATE],
+                ).update(
+                    status=ModelVersion.Status.REJECTED,
+                    rejection_reason=f"training run {run.pk} was interrupted and restarted",
+                )
+                _run_save(run, log=run.log + "Redelivered after an interruption; restarting.\n")
+            run = model_version_train(run=run, epochs=epochs)
+            if run.outcome == "promoted":
+                _refresh_paths(run)
     return {
         "status": run.status,
         "outcome": run.outcome,
@@ -125,8 +178,9 @@ def _refresh_paths(run: TrainingRun) -> None:
 
 
 @shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
+    acks_late=False,
+    soft_time_limit=settings.PATHWISE_TRAINING_SOFT_TIME_LIMIT,
+    time_limit=settings.PATHWISE_TRAINING_TIME_LIMIT,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=5,
     max_retries=5,

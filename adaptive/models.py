@@ -143,6 +143,14 @@ class TrainingRun(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written every few seconds by the worker that holds the run; a run whose heartbeat is older
+    # than PATHWISE_RUN_STALE_SECONDS lost its worker (see adaptive.services.retraining).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # 1 for a request; n for the (n-1)th automatic retry of a run whose worker died.
+    attempt = models.PositiveSmallIntegerField(default=1)
+    retry_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from courses.graph import topological_order
+
 STEP_LESSON = "lesson"
 STEP_EXERCISE = "exercise"
 STEP_REVIEW = "review"
@@ -92,21 +94,12 @@ class PlannedStep:
 
 
 def skill_order(skills: Sequence[SkillNode]) -> list[int]:
-    """Skill ids in prerequisite order (Kahn's algorithm, ties in the given order)."""
-    known = {skill.id for skill in skills}
-    remaining = {skill.id: {p for p in skill.prerequisite_ids if p in known} for skill in skills}
-    given = [skill.id for skill in skills]
-    order: list[int] = []
-    while remaining:
-        ready = [sid for sid in given if sid in remaining and not remaining[sid]]
-        if not ready:  # a cycle cannot be stored, but never loop forever on bad input
-            ready = [sid for sid in given if sid in remaining]
-        for sid in ready:
-            order.append(sid)
-            del remaining[sid]
-        for requires in remaining.values():
-            requires.difference_update(ready)
-    return order
+    """Skill ids in prerequisite order (courses.graph; ties in the given order)."""
+    position = {skill.id: index for index, skill in enumerate(skills)}
+    return topological_order(
+        {skill.id: [p for p in skill.prerequisite_ids if p in position] for skill in skills},
+        key=position.__getitem__,
+    )
 
 
 def dependents_map(skills: Sequence[SkillNode]) -> dict[int, list[int]]:

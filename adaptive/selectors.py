@@ -1,19 +1,27 @@
-"""Reads of the model registry: versions and training runs, per scope."""
+"""Every read of the adaptive app: the model registry, attempt histories, mastery, paths."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.translation import gettext
 
-from adaptive.models import LearningPath, ModelVersion, PathStep, SkillMastery, TrainingRun
+from adaptive.models import (
+    LearnerState,
+    LearningPath,
+    ModelVersion,
+    PathStep,
+    SkillMastery,
+    TrainingRun,
+)
 from adaptive.planning import reason_sentence
-from courses.models import Course, Skill
-from learners.models import Enrollment, User
+from courses.models import Course, Exercise, Skill
+from learners.models import Attempt, Enrollment, User
 
 
 def model_version_list(
@@ -32,9 +40,20 @@ def model_version_list(
     return versions.order_by("-created_at", "-pk")
 
 
-def model_version_active(*, course: Course | None) -> ModelVersion | None:
-    """The active version of exactly this scope (no fallback to the global model)."""
-    return model_version_list(course=course, status=ModelVersion.Status.ACTIVE).first()
+def model_version_active(
+    *, course_id: int | None, include_global: bool = False
+) -> ModelVersion | None:
+    """The active version of a scope (a course, or global when ``course_id`` is None).
+
+    With ``include_global`` a course without an active model of its own gets the active global
+    model: the version the registry says serves the course (what actually serves, after the
+    artifact check, is `adaptive.serving.serving_status`).
+    """
+    scope = Q(course_id=course_id) if course_id is not None else Q(course__isnull=True)
+    if include_global and course_id is not None:
+        scope |= Q(course__isnull=True)
+    versions = ModelVersion.objects.filter(scope, status=ModelVersion.Status.ACTIVE)
+    return min(versions, key=lambda version: version.course_id is None, default=None)
 
 
 def training_run_list(*, course: Course | None = None, all_scopes: bool = False) -> QuerySet:
@@ -205,3 +224,77 @@ def model_version_rows_for_course(*, course_id: int, limit: int = 20) -> list[Mo
         )
         for version in reversed(newest)
     ]
+
+
+# Reads for the online update and the refresh ----------------------------------------------
+
+
+def exercise_skill_map(*, exercise_ids: set[int] | None = None, course_id: int | None = None):
+    """exercise id -> its skill ids, from the M2M table in one query."""
+    through = Exercise.skills.through.objects.all()
+    if exercise_ids is not None:
+        through = through.filter(exercise_id__in=exercise_ids)
+    if course_id is not None:
+        through = through.filter(exercise__course_id=course_id)
+    skills: dict[int, list[int]] = defaultdict(list)
+    for exercise_id, skill_id in through.order_by("skill_id").values_list(
+        "exercise_id", "skill_id"
+    ):
+        skills[exercise_id].append(skill_id)
+    return skills
+
+
+@dataclass(frozen=True)
+class History:
+    """One learner's attempts in a course, oldest first."""
+
+    user_id: int
+    exercise_ids: tuple[int, ...]
+    correct: tuple[bool, ...]
+    last_attempt_id: int | None
+
+
+def histories_load(*, course_id: int, user_ids: list[int]) -> dict[int, History]:
+    """Attempt histories of many learners in one query, as plain tuples (no model objects)."""
+    grouped: dict[int, tuple[list[int], list[bool], list[int]]] = {
+        user_id: ([], [], []) for user_id in user_ids
+    }
+    attempts = (
+        Attempt.objects.filter(course_id=course_id, user_id__in=user_ids)
+        .order_by("user_id", "pk")
+        .values_list("user_id", "pk", "exercise_id", "is_correct")
+    )
+    for user_id, attempt_id, exercise_id, is_correct in attempts.iterator(chunk_size=20000):
+        exercises, correct, ids = grouped[user_id]
+        exercises.append(exercise_id)
+        correct.append(is_correct)
+        ids.append(attempt_id)
+    return {
+        user_id: History(user_id, tuple(ex), tuple(co), ids[-1] if ids else None)
+        for user_id, (ex, co, ids) in grouped.items()
+    }
+
+
+def learners_behind(*, since: datetime, until: datetime, limit: int) -> list[tuple[int, int]]:
+    """(user id, course id) of learners whose newest attempt in the window is not in their state.
+
+    Looks course by course at attempts created in [since, until) (the (course, created_at)
+    index), so it costs a range scan of recent attempts, not of the whole history.
+    """
+    states = LearnerState.objects.filter(
+        user_id=OuterRef("user_id"), course_id=OuterRef("course_id")
+    ).values("last_attempt_id")[:1]
+    behind: list[tuple[int, int]] = []
+    for course_id in Course.objects.order_by("pk").values_list("pk", flat=True):
+        rows = (
+            Attempt.objects.filter(course_id=course_id, created_at__gte=since, created_at__lt=until)
+            .values("user_id", "course_id")
+            .annotate(newest=Max("id"), done=Subquery(states))
+            .filter(Q(done__isnull=True) | Q(done__lt=F("newest")))
+            .order_by("user_id")
+            .values_list("user_id", "course_id")[: limit - len(behind)]
+        )
+        behind.extend(rows)
+        if len(behind) >= limit:
+            break
+    return behind

@@ -1,17 +1,23 @@
-"""Tasks of the `default` queue: online updates after attempts and retrain schedules."""
+"""Tasks of the `default` queue: online updates after attempts, reconciliation, schedules.
+
+Every task here runs for seconds, so each has limits of seconds and stays below the broker's
+visibility timeout (a minute, config/settings/base.py): a task is never redelivered while alive.
+"""
 
 import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from adaptive.exceptions import TrainingRunOpenError
 from adaptive.models import TrainingRun
-from adaptive.online import learner_state_update
+from adaptive.services.knowledge_state import learner_state_update, learners_reconcile
 from adaptive.services.retraining import (
     retrain_scopes_nightly,
     retrain_scopes_with_new_attempts,
     training_run_open_exists,
     training_run_request,
+    training_runs_reap,
 )
 from courses.models import Course
 
@@ -19,19 +25,42 @@ logger = logging.getLogger(__name__)
 
 # Only errors that can succeed later are retried: the database or broker being briefly away.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+# An update whose worker was killed under it (redelivered by the broker) is tried this many
+# times in all; then it gives up, logged, and the reconciliation task is the last word.
+MAX_DELIVERIES = 3
 
 
 @shared_task(
     bind=True,
+    # Acknowledged after it ran: a worker killed as a whole (parent and child) leaves it unacked,
+    # and the broker hands it out again after the visibility timeout. A killed child alone
+    # fails it without redelivery (an update that kills its process would otherwise loop).
     acks_late=True,
+    reject_on_worker_lost=False,
+    soft_time_limit=15,
+    time_limit=20,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=1,
-    retry_backoff_max=60,
+    retry_backoff_max=20,
     retry_jitter=True,
-    max_retries=8,
+    max_retries=6,
 )
-def learner_state_update_task(self, *, attempt_id: int) -> dict | None:
+def learner_state_update_task(self, *, attempt_id: int, delivery: int = 1) -> dict | None:
     """Fold an attempt into its learner's state and rewrite their mastery and path."""
+    if (self.request.delivery_info or {}).get("redelivered"):
+        # Counted in the message itself (a broker keeps no count): re-queue with one more, so a
+        # message that keeps killing its worker ends after MAX_DELIVERIES.
+        if delivery >= MAX_DELIVERIES:
+            logger.error(
+                "update of attempt %s gave up: delivered %d times, its worker died each time",
+                attempt_id,
+                delivery,
+            )
+            return {"attempt_id": attempt_id, "gave_up": f"delivered {delivery} times"}
+        learner_state_update_task.apply_async(
+            kwargs={"attempt_id": attempt_id, "delivery": delivery + 1}
+        )
+        return {"attempt_id": attempt_id, "requeued": delivery + 1}
     update = learner_state_update(attempt_id=attempt_id)
     if update is None:
         logger.info("attempt %s no longer exists; nothing to update", attempt_id)
@@ -44,32 +73,47 @@ def learner_state_update_task(self, *, attempt_id: int) -> dict | None:
     }
 
 
-@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
-def model_retrain_nightly_task() -> list:
-    """Nightly: queue a retrain of every course with enough data (else of the global model)."""
-    queued = []
-    for course_id in retrain_scopes_nightly():
-        if training_run_open_exists(course_id=course_id):
-            logger.info("scope %s already has a queued or running retrain", course_id or "global")
-            continue
+@shared_task(soft_time_limit=40, time_limit=50)
+def learners_reconcile_task() -> dict:
+    """Every few seconds (beat): catch up learners whose online update was lost."""
+    result = learners_reconcile()
+    return {"caught_up": result.caught_up, "failed": result.failed}
+
+
+@shared_task(soft_time_limit=40, time_limit=50)
+def training_runs_reap_task() -> list:
+    """Every half minute (beat): fail and retry training runs whose worker died."""
+    return training_runs_reap()
+
+
+def _retrain_queue(course_id: int | None, trigger: str) -> int | None:
+    if training_run_open_exists(course_id=course_id):
+        logger.info("scope %s already has a queued or running retrain", course_id or "global")
+        return None
+    try:
         run = training_run_request(
             course=Course.objects.filter(pk=course_id).first() if course_id else None,
-            trigger=TrainingRun.Trigger.SCHEDULE,
+            trigger=trigger,
         )
-        queued.append(run.pk)
-    return queued
+    except TrainingRunOpenError:
+        return None
+    return run.pk
 
 
-@shared_task(acks_late=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
+@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
+def model_retrain_nightly_task() -> list:
+    """Nightly: queue a retrain of every course with enough data (else of the global model)."""
+    queued = [
+        _retrain_queue(scope, TrainingRun.Trigger.SCHEDULE) for scope in retrain_scopes_nightly()
+    ]
+    return [run_id for run_id in queued if run_id is not None]
+
+
+@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
 def model_retrain_threshold_task(*, min_new_attempts: int = 500) -> list:
     """Hourly: queue a retrain of scopes with enough new attempts since their model's cutoff."""
-    queued = []
-    for demand in retrain_scopes_with_new_attempts(min_new_attempts=min_new_attempts):
-        if training_run_open_exists(course_id=demand.course_id):
-            continue
-        run = training_run_request(
-            course=Course.objects.filter(pk=demand.course_id).first() if demand.course_id else None,
-            trigger=TrainingRun.Trigger.THRESHOLD,
-        )
-        queued.append(run.pk)
-    return queued
+    queued = [
+        _retrain_queue(demand.course_id, TrainingRun.Trigger.THRESHOLD)
+        for demand in retrain_scopes_with_new_attempts(min_new_attempts=min_new_attempts)
+    ]
+    return [run_id for run_id in queued if run_id is not None]

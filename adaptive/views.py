@@ -15,6 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from adaptive import selectors
+from adaptive.exceptions import (
+    TaskQueueUnavailableError,
+    TrainingRunOpenError,
+    TrainingRunRateError,
+)
 from adaptive.models import TrainingRun
 from adaptive.selectors import training_run_list
 from adaptive.services.retraining import training_run_request
@@ -149,19 +154,29 @@ def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def class_retrain(request: HttpRequest, slug: str) -> HttpResponse:
-    """Queue a retrain of the course's model on the ml worker (one open run at a time)."""
+    """Queue a retrain of the course's model on the ml worker (one open run at a time).
+
+    A refused request shows the dashboard again with the reason and its status: 409 while a run
+    is open, 429 past the course's request budget (with Retry-After), 503 when the queue is away.
+    """
     course = _course_for_teacher(request, slug)
-    if training_run_list(course=course).filter(status__in=TRAINING_RUN_OPEN).exists():
-        messages.info(request, _("A retrain of this course is already queued or running."))
-    else:
-        try:
-            training_run_request(
-                course=course, trigger=TrainingRun.Trigger.MANUAL, requested_by=request.user
-            )
-        except ApplicationError as error:
-            messages.error(request, error.message)
+    try:
+        training_run_request(
+            course=course, trigger=TrainingRun.Trigger.MANUAL, requested_by=request.user
+        )
+    except (TrainingRunOpenError, TrainingRunRateError, TaskQueueUnavailableError) as error:
+        messages.error(request, error.message)
+        response = class_dashboard(request, slug=course.slug)
+        if isinstance(error, TrainingRunRateError):
+            response.status_code = 429
+            response["Retry-After"] = str(error.retry_after)
         else:
-            messages.success(request, _("Retrain queued: progress appears below."))
+            response.status_code = 409 if isinstance(error, TrainingRunOpenError) else 503
+        return response
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Retrain queued: progress appears below."))
     return redirect("adaptive:class_dashboard", slug=course.slug)
 
 

@@ -38,7 +38,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from adaptive.knowledge import Runtime  # noqa: E402
 from adaptive.ml.bkt import BKTParams, bkt_fit  # noqa: E402
 from adaptive.ml.sequences import (  # noqa: E402
     learners_split,
@@ -54,6 +53,7 @@ from adaptive.planning import (  # noqa: E402
     SkillNode,
     plan_build,
 )
+from adaptive.serving import Runtime  # noqa: E402
 from learners.demo import content  # noqa: E402
 from learners.demo.seeding import GUESS_BY_KIND  # noqa: E402
 from learners.demo.simulation import (  # noqa: E402

@@ -86,9 +86,10 @@ def main() -> None:
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
 
-    from adaptive.knowledge import histories_load, replay_batch, runtime_for_course
     from adaptive.models import ModelVersion
+    from adaptive.selectors import histories_load
     from adaptive.services.model_training import model_version_train
+    from adaptive.serving import replay_batch, runtime_for_course
     from courses.models import Course
     from learners.models import Enrollment, User
 

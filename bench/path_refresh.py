@@ -2,9 +2,10 @@
 
 Builds a throwaway PostgreSQL database with one course of 110 skills (a prerequisite DAG), its
 lessons and exercises, and N simulated learners (100,000 by default) with BKT-simulated attempt
-histories, then times `adaptive.paths.path_refresh` (keyset chunks, batch inference, COPY writes,
-one transaction per chunk). The baseline, measured in the same run, is the per-learner online
-path (`learner_state_update`, one learner at a time) on a sample of learners.
+histories, then times `adaptive.services.learning_paths.path_refresh` (keyset chunks, batch
+inference, COPY writes, one transaction per chunk). The baseline, measured in the same run, is
+the per-learner online path (`learner_state_update`, one learner at a time) on a sample of
+learners.
 
     .venv/bin/python bench/path_refresh.py [--learners 100000] [--attempts 20] [--gru]
 
@@ -166,7 +167,6 @@ def register_gru(course, skills, exercises) -> int:
     from django.conf import settings
     from django.utils import timezone
 
-    from adaptive.knowledge import exercise_skill_map, histories_load
     from adaptive.ml.artifacts import artifact_save
     from adaptive.ml.sequences import (
         learners_split,
@@ -175,6 +175,7 @@ def register_gru(course, skills, exercises) -> int:
     )
     from adaptive.ml.training import TrainConfig, dkt_train
     from adaptive.models import ModelVersion
+    from adaptive.selectors import exercise_skill_map, histories_load
     from learners.models import Enrollment
 
     sample = list(
@@ -240,8 +241,8 @@ def main() -> None:
     from django.db import transaction
 
     from adaptive.models import LearningPath, PathStep, SkillMastery
-    from adaptive.online import learner_state_update
-    from adaptive.paths import path_refresh
+    from adaptive.services.knowledge_state import learner_state_update
+    from adaptive.services.learning_paths import path_refresh
     from learners.models import Attempt
 
     call_command("migrate", verbosity=0)

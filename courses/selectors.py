@@ -5,6 +5,7 @@ from collections import defaultdict
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db.models import Prefetch, Q, QuerySet
 
+from courses.graph import topological_order
 from courses.models import (
     Course,
     Exercise,
@@ -88,19 +89,7 @@ def skill_prerequisite_graph(*, course: Course) -> dict[int, set[int]]:
 
 def skill_topological_order(*, course: Course) -> list[int]:
     """Skill ids with every prerequisite before the skills that need it (ties by id)."""
-    graph = skill_prerequisite_graph(course=course)
-    order: list[int] = []
-    remaining = {skill: set(requires) for skill, requires in graph.items()}
-    while remaining:
-        ready = sorted(skill for skill, requires in remaining.items() if not requires)
-        if not ready:  # unreachable while the authoring service keeps the graph acyclic
-            ready = sorted(remaining)
-        for skill in ready:
-            order.append(skill)
-            del remaining[skill]
-        for requires in remaining.values():
-            requires.difference_update(ready)
-    return order
+    return topological_order(skill_prerequisite_graph(course=course))
 
 
 def exercise_list_for_course(*, course: Course) -> QuerySet[Exercise]:

@@ -26,6 +26,7 @@ from courses.forms import (
     SkillForm,
     choices_from_formset,
 )
+from courses.graph import topological_layers
 from courses.models import Course, Exercise, Lesson, LessonBlock, Module, Skill
 from courses.selectors import (
     course_is_editable_by,
@@ -542,20 +543,13 @@ NODE_WIDTH, NODE_HEIGHT, COLUMN_GAP, ROW_GAP = 170, 36, 60, 18
 
 def skill_graph_layout(*, graph: dict[int, set[int]], names: dict[int, str]) -> GraphDrawing:
     """Columns by topological layer (prerequisites to the left), edges prerequisite -> skill."""
-    layer: dict[int, int] = {}
-    remaining = {skill: set(requires) for skill, requires in graph.items()}
-    depth = 0
-    while remaining:
-        ready = sorted(
-            (skill for skill, requires in remaining.items() if not requires - layer.keys()),
-            key=lambda skill: names.get(skill, ""),
+    layer = {
+        skill: depth
+        for depth, skills in enumerate(
+            topological_layers(graph, key=lambda skill: (names.get(skill, ""), skill))
         )
-        if not ready:  # a cycle cannot be stored, but never loop forever on bad data
-            ready = sorted(remaining)
-        for skill in ready:
-            layer[skill] = depth
-            del remaining[skill]
-        depth += 1
+        for skill in skills
+    }
     columns: dict[int, list[int]] = {}
     for skill, column in layer.items():
         columns.setdefault(column, []).append(skill)

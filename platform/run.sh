@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: migrate, load the demo, then serve Pathwise with one Celery worker (embedded beat).
+# `make run`: migrate, load the demo, then serve Pathwise with two Celery workers (queues
+# `default` with embedded beat, and `ml`), as production runs `worker`, `worker-ml` and beat.
 # With DATABASE_URL / REDIS_URL unset it runs on SQLite and Celery's filesystem broker under var/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ if (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; then
   exit 1
 fi
 
-mkdir -p var/celery-broker var/celery-processed var/media var/models var/log
+mkdir -p var/celery-broker var/celery-control var/celery-processed var/media var/models var/log
 echo "Database: ${DATABASE_URL:-SQLite at var/pathwise.sqlite3}"
 echo "Broker:   ${REDIS_URL:-filesystem broker at var/celery-broker}"
 
@@ -38,11 +39,18 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-# One worker serves both queues here; production runs `worker` and `worker-ml` apart.
-$VENV/bin/celery -A config worker --beat --queues default,ml --concurrency 1 \
+# Two workers, so that an answer's update never waits behind a training: `default` (online
+# updates, reconciliation, schedules; beat embedded) and `ml` (training, refreshes; one at a time).
+$VENV/bin/celery -A config worker --beat --queues default --concurrency 2 --hostname default@%h \
   --loglevel INFO --schedule var/celerybeat-schedule --logfile var/log/worker.log &
 pids+=($!)
-echo "Celery worker with embedded beat started (log: var/log/worker.log)."
+ml_flags=()
+# With Redis the ml worker reserves nothing ahead: a waiting training stays in the queue.
+[[ -n "${REDIS_URL:-}" ]] && ml_flags+=(--disable-prefetch)
+$VENV/bin/celery -A config worker --queues ml --concurrency 1 --hostname ml@%h "${ml_flags[@]}" \
+  --loglevel INFO --logfile var/log/worker-ml.log &
+pids+=($!)
+echo "Celery workers started: default with embedded beat (log: var/log/worker.log), ml (log: var/log/worker-ml.log)."
 
 $PY manage.py runserver "$HOST:$PORT" --noreload &
 pids+=($!)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from adaptive.models import LearningPath, PathStep
-from adaptive.online import learner_refresh
 from adaptive.planning import reason_sentence
+from adaptive.services.knowledge_state import learner_refresh
 from courses.models import Course, Lesson, LessonBlock
 from learners.models import User
 from learners.selectors import lesson_completed_ids

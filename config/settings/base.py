@@ -1,6 +1,5 @@
 """Settings shared by every environment; values come from the environment (.env.example)."""
 
-from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -180,42 +179,83 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery: Redis when REDIS_URL is set, else the filesystem broker under var/ (embedded default).
+# Delivery is sized per queue (docs/adaptive-loop.md, "Delivery and outages"):
+# - `default` (online updates, beat tasks): seconds-long tasks, acknowledged after they ran, and
+#   a visibility timeout of a minute, so a killed worker's update is redelivered within about a
+#   minute; a lost one is caught up by `learners_reconcile_task` anyway.
+# - `ml` (training, refreshes): hours-long tasks, acknowledged on receipt so that the short
+#   visibility timeout never hands a live training to a second worker; a run whose worker dies
+#   is found by its stale heartbeat (`training_runs_reap_task`) and retried a bounded number of
+#   times.
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=60)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=4 * 3600),
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # A web request publishing to a Redis that is away gives up within about a second.
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 5,
     }
 else:
     CELERY_BROKER_URL = "filesystem://"
-    CELERY_RESULT_BACKEND = None
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Kombu's filesystem transport needs both folders; one shared folder is both in and out.
         "data_folder_in": str(CELERY_BROKER_DIR),
         "data_folder_out": str(CELERY_BROKER_DIR),
+        "control_folder": str(VAR_DIR / "celery-control"),
         "processed_folder": str(VAR_DIR / "celery-processed"),
         "store_processed": False,
-        "visibility_timeout": 4 * 3600,
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     }
+# No result backend: nothing reads task results, and a backend on the request path is what made
+# requests hang for the whole of a Redis outage (its reconnect loop runs inside `delay`).
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# Publishing (from web requests too) tries twice, briefly, then raises: the attempt is stored and
+# the reconciliation task folds it in once the broker is back.
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Training and batch inference go to the GPU worker; everything else stays on `default`.
 CELERY_TASK_ROUTES = {"adaptive.ml_tasks.*": {"queue": "ml"}}
 # autodiscover finds each app's tasks.py; the ml queue's module is named here.
 CELERY_IMPORTS = ("adaptive.ml_tasks",)
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Each task states its own acknowledgement and limits (adaptive/tasks.py, adaptive/ml_tasks.py);
+# these defaults fit the short `default` tasks and stay below the visibility timeout.
+CELERY_TASK_ACKS_LATE = False
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Both limits sit below the broker's visibility timeout so a task is never redelivered while alive.
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", default=3 * 3600)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT_SECONDS", default=3 * 3600 + 600)
+CELERY_TASK_SOFT_TIME_LIMIT = 40
+CELERY_TASK_TIME_LIMIT = 50
+# Training only: hours, with the soft limit first so the run is marked failed with a reason.
+PATHWISE_TRAINING_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT_SECONDS", default=3 * 3600)
+PATHWISE_TRAINING_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT_SECONDS", default=3 * 3600 + 600)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_RESULT_EXPIRES = timedelta(days=1)
+# Training runs: a heartbeat every few seconds; a run silent for longer than the stale limit
+# lost its worker and is failed, then retried until it has had PATHWISE_RUN_MAX_ATTEMPTS tries.
+PATHWISE_RUN_HEARTBEAT_SECONDS = env.float("PATHWISE_RUN_HEARTBEAT_SECONDS", default=10)
+PATHWISE_RUN_STALE_SECONDS = env.float("PATHWISE_RUN_STALE_SECONDS", default=120)
+PATHWISE_RUN_MAX_ATTEMPTS = env.int("PATHWISE_RUN_MAX_ATTEMPTS", default=3)
+# Retrain requests per course: one open run per scope, and at most this many in the window.
+PATHWISE_RETRAIN_MAX_REQUESTS = env.int("PATHWISE_RETRAIN_MAX_REQUESTS", default=5)
+PATHWISE_RETRAIN_WINDOW_SECONDS = env.int("PATHWISE_RETRAIN_WINDOW_SECONDS", default=3600)
+# Reconciliation: learners whose newest attempt (older than the grace period, so the online
+# update had its chance) is not in their state, looked for among this many hours of attempts.
+PATHWISE_RECONCILE_GRACE_SECONDS = env.float("PATHWISE_RECONCILE_GRACE_SECONDS", default=3)
+PATHWISE_RECONCILE_LOOKBACK_HOURS = env.float("PATHWISE_RECONCILE_LOOKBACK_HOURS", default=24)
+PATHWISE_RECONCILE_BATCH = env.int("PATHWISE_RECONCILE_BATCH", default=500)
 
 PATHWISE_MODEL_ROOT = Path(env("PATHWISE_MODEL_ROOT", default=str(VAR_DIR / "models")))
 # Planner: a skill counts as mastered at this probability. BKT estimates P(known); a GRU

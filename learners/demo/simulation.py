@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from courses.graph import topological_order
+
 SkillKey = int
 ItemKey = int
 
@@ -75,21 +77,7 @@ class SimulationParameters:
 
 def prerequisites_order(prerequisites: Mapping[SkillKey, Iterable[SkillKey]]) -> list[SkillKey]:
     """Skills with every prerequisite first (ties by key); raises ValueError on a cycle."""
-    remaining = {skill: set(requires) for skill, requires in prerequisites.items()}
-    for requires in list(remaining.values()):
-        for skill in requires:
-            remaining.setdefault(skill, set())
-    order: list[SkillKey] = []
-    while remaining:
-        ready = sorted(skill for skill, requires in remaining.items() if not requires)
-        if not ready:
-            raise ValueError(f"The prerequisite graph has a cycle among {sorted(remaining)}.")
-        for skill in ready:
-            order.append(skill)
-            del remaining[skill]
-        for requires in remaining.values():
-            requires.difference_update(ready)
-    return order
+    return topological_order(prerequisites, strict=True)
 
 
 def skill_depths(prerequisites: Mapping[SkillKey, Iterable[SkillKey]]) -> dict[SkillKey, int]:

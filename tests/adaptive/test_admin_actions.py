@@ -77,3 +77,37 @@ def test_activating_a_version_refreshes_the_paths_it_serves(
     new.refresh_from_db()
     assert (old.status, new.status) == ("retired", "active")
     assert sent == [("adaptive.ml_tasks.paths_refresh_task", {"course_id": course.pk})]
+
+
+def test_the_admin_shows_a_fallback_and_refuses_a_second_open_retrain(
+    admin_client, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.PATHWISE_MODEL_ROOT = tmp_path
+    course = CourseFactory()
+    metadata = artifact_save(tmp_path / "verified", metadata={}, bkt=BKTParams.default(2))
+    ModelVersion.objects.create(
+        course=course,
+        kind="bkt",
+        status="retired",
+        activated_at=timezone.now(),
+        artifact_path="verified",
+        artifact_sha256=metadata["sha256"],
+    )
+    # given the active version has no recorded hash (it can never be verified)
+    broken = ModelVersion.objects.create(
+        course=course, kind="bkt", status="active", activated_at=timezone.now()
+    )
+
+    page = admin_client.get("/admin/adaptive/modelversion/").content.decode()
+    assert f"FALLBACK: model version {broken.pk} artifact refused" in page
+
+    # and a retrain while one is open is refused with the reason, as the API refuses it
+    TrainingRun.objects.create(course=course, kind="bkt", trigger="manual", status="running")
+    with django_capture_on_commit_callbacks(execute=False):
+        response = admin_client.post(
+            "/admin/adaptive/modelversion/",
+            {"action": "retrain_scopes", "_selected_action": [broken.pk]},
+            follow=True,
+        )
+    assert "still running" in response.content.decode()
+    assert TrainingRun.objects.filter(course=course).count() == 1

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from adaptive.knowledge import Runtime, histories_load, replay_batch, runtime_for_course
 from adaptive.ml.bkt import DEFAULT_GUESS, DEFAULT_LEARN, DEFAULT_PRIOR, DEFAULT_SLIP, BKTParams
 from adaptive.ml.step import StepWeights
 from adaptive.models import LearnerState, LearningPath, PathStep, SkillMastery
-from adaptive.online import learner_state_update
+from adaptive.selectors import histories_load
+from adaptive.services.knowledge_state import learner_state_update
+from adaptive.serving import Runtime, replay_batch, runtime_for_course
 from courses.models import SkillPrerequisite
 from learners.services import attempt_submit
 from tests.factories import (

@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from adaptive import paths
-from adaptive.knowledge import learner_state_apply, runtime_for_course
 from adaptive.ml.artifacts import artifact_save
 from adaptive.ml.bkt import BKTParams
 from adaptive.models import LearnerState, LearningPath, ModelVersion, PathStep, SkillMastery
-from adaptive.paths import path_refresh
+from adaptive.services import learning_paths as paths
+from adaptive.services.knowledge_state import learner_state_apply
+from adaptive.services.learning_paths import path_refresh
+from adaptive.serving import runtime_for_course
 from learners.bulk import rows_insert
 from learners.models import Attempt, Enrollment
 from tests.factories import (

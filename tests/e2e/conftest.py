@@ -58,6 +58,21 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
     return response
 
 
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under CI=true a skipped browser test fails: CI must not pass without having run it."""
+    outcome = yield
+    report = outcome.get_result()
+    if _ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"an e2e test was skipped under CI=true, which fails CI: {reason}"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _media_route() -> Iterator[None]:
     from config import urls

@@ -3,7 +3,7 @@
 import pytest
 from django.core.files import File
 
-from courses.models import Exercise, LessonBlock
+from courses.models import Course, Exercise, LessonBlock
 from learners.models import Attempt, LessonEvent, User
 from tests.e2e.conftest import media_fixture, screenshot
 from tests.factories import (
@@ -21,15 +21,17 @@ from tests.factories import (
 pytestmark = pytest.mark.e2e
 
 
-def adaptive_loop_has_written(user) -> bool:
-    """True when the adaptive loop stored a mastery estimate for the user."""
-    from django.apps import apps
+def adaptive_loop_wrote(user, course, attempts: int) -> None:
+    """The adaptive loop folded every attempt in: state, mastery of every skill and a path."""
+    from adaptive.models import LearnerState, LearningPath, SkillMastery
 
-    try:
-        skill_mastery = apps.get_model("adaptive", "SkillMastery")
-    except LookupError:
-        return False
-    return skill_mastery.objects.filter(user=user).exists()
+    state = LearnerState.objects.get(user=user, course=course)
+    assert state.attempts_count == attempts
+    assert state.last_attempt_id == Attempt.objects.filter(user=user).latest("id").pk
+    assert set(SkillMastery.objects.filter(user=user).values_list("skill__name", flat=True)) == {
+        "Variables"
+    }
+    assert LearningPath.objects.get(user=user, course=course).steps.exists()
 
 
 def _course():
@@ -159,16 +161,14 @@ def test_student_journey(page):
     page.get_by_role("link", name="My dashboard").click()
     assert page.get_by_text("1 of 2 lessons complete (50.0%).").is_visible()
     assert page.get_by_text("1 correct answers out of 2.").is_visible()
-    if adaptive_loop_has_written(User.objects.get(username="grace")):
-        # The adaptive loop (issue 4) answered the attempts: mastery bars and explained steps.
-        assert page.locator(".mastery-chart li").first.is_visible()
-        assert "Variables" in page.locator(".mastery-chart").inner_text()
-        assert page.locator(".path-steps li").count() >= 1
-        assert page.locator(".path-steps .meta").first.inner_text().strip() != ""
-    else:
-        # Until it exists, the dashboard says plainly that there is no path yet.
-        assert page.locator("[data-empty='learning-path']").is_visible()
-        assert page.locator("[data-empty='mastery']").is_visible()
+    # The adaptive loop answered both attempts (this fails if it writes nothing): mastery bars
+    # and explained steps, never the empty states.
+    adaptive_loop_wrote(User.objects.get(username="grace"), Course.objects.get(slug="python"), 2)
+    assert page.locator(".mastery-chart li").first.is_visible()
+    assert "Variables" in page.locator(".mastery-chart").inner_text()
+    assert page.locator(".path-steps li").count() >= 1
+    assert page.locator(".path-steps .meta").first.inner_text().strip() != ""
+    assert page.locator("[data-empty='learning-path'], [data-empty='mastery']").count() == 0
     assert page.locator("#activity .badge.wrong").count() == 1
     screenshot(page, "05-student-dashboard")
     # narrow screens: the lesson still fits

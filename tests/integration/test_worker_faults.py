@@ -4,18 +4,20 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import psycopg2
 import pytest
 from django.db import connection
 from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from adaptive.ml_tasks import model_retrain_task
 from adaptive.models import LearnerState, LearningPath, ModelVersion, SkillMastery, TrainingRun
-from adaptive.paths import path_refresh
+from adaptive.services.learning_paths import path_refresh
 from adaptive.services.model_training import model_version_train
 from adaptive.services.retraining import _lock_key, training_run_request
-from config.celery_app import app as celery_app
 from courses.models import Exercise
 from learners.bulk import rows_insert, students_enrol_bulk
 from learners.models import Attempt, User
@@ -106,19 +108,35 @@ def paths_are_whole_and_unmixed(course, learner_ids, version_id):
     assert SkillMastery.objects.filter(course=course).count() == len(learner_ids) * 8
 
 
-def test_killing_the_ml_worker_mid_training_keeps_the_champion_and_one_run_completes(
-    start_worker,
+def reap_every(seconds: int) -> None:
+    """The dead-run schedule (a data migration creates it; the test flush removed it)."""
+    every, _ = IntervalSchedule.objects.get_or_create(every=seconds, period="seconds")
+    PeriodicTask.objects.update_or_create(
+        name="Fail and retry dead training runs (test)",
+        defaults={"task": "adaptive.tasks.training_runs_reap_task", "interval": every},
+    )
+
+
+# Heartbeats every second, stale after 6 s (production: 10 s and 2 minutes), for test speed.
+FAST_HEARTBEATS = {"PATHWISE_RUN_HEARTBEAT_SECONDS": "1", "PATHWISE_RUN_STALE_SECONDS": "6"}
+
+
+@pytest.mark.parametrize("victim", ["pool child", "whole worker"])
+def test_killing_the_ml_worker_mid_training_keeps_the_champion_and_a_retry_completes(
+    start_worker, victim
 ):
     # given a course served by a BKT champion, every path written by it
-    course, learner_ids = course_with_history(learners=500, attempts=40)
+    course, learner_ids = course_with_history(learners=200, attempts=30)
     champion_run = model_version_train(course=course, kind=ModelVersion.Kind.BKT)
     champion = champion_run.model_version
     assert champion.status == ModelVersion.Status.ACTIVE
     path_refresh(course_id=course.pk)
-    worker = start_worker(queues="ml", name="ml")
+    reap_every(2)
+    start_worker(queues="default", name="default", beat=True, extra_env=FAST_HEARTBEATS)
+    worker = start_worker(queues="ml", name="ml", extra_env=FAST_HEARTBEATS)
 
-    # when a GRU retrain runs and its pool process is killed during an epoch
-    run = training_run_request(course=course, epochs=10)
+    # when a GRU retrain runs and the worker is killed (-9) during an epoch
+    run = training_run_request(course=course, epochs=3)
     wait_until(
         lambda: TrainingRun.objects.filter(
             pk=run.pk, progress__stage="epoch", progress__epoch__gte=1
@@ -126,35 +144,53 @@ def test_killing_the_ml_worker_mid_training_keeps_the_champion_and_one_run_compl
         timeout=240,
         what="the first training epoch",
     )
-    for pid in worker.pool_pids():
-        os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    if victim == "pool child":
+        for pid in worker.pool_pids():
+            os.kill(pid, signal.SIGKILL)
+    else:
+        os.killpg(worker.process.pid, signal.SIGKILL)
+        worker.process.wait(timeout=10)
+        start_worker(queues="ml", name="ml", extra_env=FAST_HEARTBEATS)
 
     # then, at once, the champion is still active and every path is still its own
     assert ModelVersion.objects.get(course=course, status="active") == champion
     paths_are_whole_and_unmixed(course, learner_ids, champion.pk)
 
-    # and the task is delivered again and exactly one run completes
-    wait_until(lambda: task_finished(run.pk), timeout=300, what="the redelivered run to finish")
+    # and the run is failed with the reason within seconds, its retry queued
+    wait_until(
+        lambda: TrainingRun.objects.filter(pk=run.pk, status="failed").exists(),
+        timeout=60,
+        what="the dead run to be failed",
+    )
     run.refresh_from_db()
-    assert run.status == "succeeded", (run.error, worker.output()[-3000:])
-    assert "Redelivered after an interruption" in run.log
-    assert "exited with 'signal 9 (SIGKILL)'" in worker.output()
-    assert list(TrainingRun.objects.filter(course=course).exclude(pk=champion_run.pk)) == [run]
+    assert run.outcome == "worker lost"
+    assert "stopped sending heartbeats" in run.error
+    assert time.monotonic() - killed_at < 60
+    retry = TrainingRun.objects.get(retry_of=run)
+    assert retry.attempt == 2
+
+    # and the retry completes; nothing of the killed run ever served
+    wait_until(lambda: task_finished(retry.pk), timeout=300, what="the retry to finish")
+    retry.refresh_from_db()
+    assert retry.status == "succeeded", retry.error
+    assert list(TrainingRun.objects.filter(course=course).exclude(pk=champion_run.pk)) == [
+        retry,
+        run,
+    ]
     active = ModelVersion.objects.get(course=course, status="active")
-    candidate = run.model_version
-    assert active == (candidate if run.outcome == "promoted" else champion)
+    candidate = retry.model_version
+    assert active == (candidate if retry.outcome == "promoted" else champion)
     interrupted = ModelVersion.objects.filter(course=course).exclude(
         pk__in=[champion.pk, candidate.pk]
     )
-    assert all(v.status == "rejected" and "interrupted" in v.rejection_reason for v in interrupted)
+    assert all(v.status == "rejected" for v in interrupted)
     paths_are_whole_and_unmixed(course, learner_ids, active.pk)
 
     # and a second delivery of the finished task has no effect
     versions = ModelVersion.objects.count()
-    repeated = celery_app.send_task(
-        "adaptive.ml_tasks.model_retrain_task", kwargs={"training_run_id": run.pk}
-    ).get(timeout=60)
-    assert repeated == {"status": "succeeded", "training_run_id": run.pk, "repeated": True}
+    repeated = model_retrain_task.apply(kwargs={"training_run_id": retry.pk}).get()
+    assert repeated == {"status": "succeeded", "training_run_id": retry.pk, "repeated": True}
     assert ModelVersion.objects.count() == versions
 
 

@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adaptive.management.scope import course_from_argument, scope_label
 from adaptive.models import ModelVersion, TrainingRun
-from adaptive.services.retraining import training_run_request
+from adaptive.services.retraining import training_run_open_exists, training_run_request
+from courses.exceptions import ApplicationError
 
 
 class Command(BaseCommand):
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-none",
             action="store_true",
-            help="only when the scope has never had a model version (first start)",
+            help="only when the scope has no model version and no open run (first start; "
+            "a first run that died is retried)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,16 +35,19 @@ class Command(BaseCommand):
             raise CommandError("--epochs must be at least 1.")
         scope = ModelVersion.objects.filter(course=course)
         if options["if_none"] and (
-            scope.exists() or TrainingRun.objects.filter(course=course).exists()
+            scope.exists() or training_run_open_exists(course_id=course.pk if course else None)
         ):
             self.stdout.write(f"{scope_label(course)} already has a model; nothing queued.")
             return
-        run = training_run_request(
-            course=course,
-            kind=options["kind"],
-            epochs=options["epochs"],
-            trigger=TrainingRun.Trigger.MANUAL,
-        )
+        try:
+            run = training_run_request(
+                course=course,
+                kind=options["kind"],
+                epochs=options["epochs"],
+                trigger=TrainingRun.Trigger.MANUAL,
+            )
+        except ApplicationError as error:
+            raise CommandError(error.message) from error
         self.stdout.write(
             f"Queued training run {run.pk} ({options['kind']}) for {scope_label(course)}."
         )

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adaptive.management.scope import course_from_argument
-from adaptive.paths import path_refresh
+from adaptive.services.learning_paths import path_refresh
 from courses.models import Course
 
 

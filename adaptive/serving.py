@@ -1,22 +1,29 @@
-"""Knowledge state: which model serves a course, and folding attempts into a learner's state.
+"""The served model: which version serves a course, its NumPy runtime, the cache, the fallback.
 
 Serving needs no TensorFlow: a GRU version is served from its exported NumPy step weights (one
 GRU step per attempt from the stored `LearnerState`), a BKT version from its parameters. A
 course without an active model is served by BKT with default parameters (cold start).
+
+An artifact is verified before it is loaded (`artifact_check`, the one place that decides what
+"verified" means). When the active version's artifact fails, the course is served by the last
+version of its scope that verifies (then the global model, then the cold start): online updates
+and refreshes go on, the failure is logged once per process, and `serving_status` tells the
+admin and the class dashboard which version serves and why.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections import defaultdict
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 from django.db.models import Q
-from django.utils import timezone
 
-from adaptive.ml.artifacts import artifact_load
+from adaptive.ml.artifacts import ArtifactError, artifact_load, artifact_verify
 from adaptive.ml.bkt import BKTParams, bkt_update
 from adaptive.ml.step import (
     StepWeights,
@@ -25,11 +32,16 @@ from adaptive.ml.step import (
     state_update,
     state_update_batch,
 )
-from adaptive.models import LearnerState, ModelVersion, SkillMastery
-from courses.models import Exercise, Skill
-from learners.models import Attempt
+from adaptive.models import ModelVersion
+from adaptive.selectors import History, model_version_active
+from courses.models import Skill
+
+logger = logging.getLogger(__name__)
 
 COLD_START_KIND = "bkt-default"
+# A refused artifact is not re-hashed on every update; it is checked again after this long
+# (so a repaired file, or a restored backup, serves again without a restart).
+REFUSED_RECHECK_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -115,28 +127,49 @@ class Runtime:
         return float(np.mean(self.correct_probability(mastery)[skills]))
 
 
+def artifact_check(version: ModelVersion) -> None:
+    """Raise `ArtifactError` unless the version's files are the ones the database recorded.
+
+    The one place that decides what "verified" means for serving: the manifest's sha256 stored
+    on the version, and every file against the manifest (a blank hash is refused).
+    """
+    artifact_verify(Path(version.artifact_directory), version.manifest_sha256 or "")
+
+
+def _artifact_load(version: ModelVersion):
+    # artifact_load verifies the manifest and every file before it reads anything.
+    return artifact_load(version.artifact_directory, manifest_sha256=version.manifest_sha256 or "")
+
+
 _cache: dict[object, Runtime] = {}
+# version id -> (monotonic time of the refusal, reason)
+_refused: dict[int, tuple[float, str]] = {}
 _cache_lock = threading.Lock()
 
 
-def model_version_active(*, course_id: int) -> ModelVersion | None:
-    """The course's own active model, else the active global model, else None."""
-    versions = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).filter(
-        Q(course_id=course_id) | Q(course__isnull=True)
-    )
-    return min(versions, key=lambda version: version.course_id is None, default=None)
-
-
 def runtime_for_version(version: ModelVersion) -> Runtime:
-    """Load (once per process) the NumPy runtime of a trained model version, verifying its hash."""
+    """Verify and load (once per process) the NumPy runtime of a trained model version.
+
+    Raises `ArtifactError` when the artifact is missing or fails verification; the refusal is
+    remembered for REFUSED_RECHECK_SECONDS so that a broken file is not hashed on every update.
+    """
     with _cache_lock:
         cached = _cache.get(version.pk)
+        refused = _refused.get(version.pk)
     if cached is not None:
         return cached
-    artifact = artifact_load(
-        version.artifact_directory,
-        manifest_sha256=version.manifest_sha256,
-    )
+    if refused is not None and time.monotonic() - refused[0] < REFUSED_RECHECK_SECONDS:
+        raise ArtifactError(refused[1])
+    try:
+        artifact = _artifact_load(version)
+    except ArtifactError as error:
+        reason = f"model version {version.pk} artifact refused: {error}"
+        with _cache_lock:
+            first = version.pk not in _refused
+            _refused[version.pk] = (time.monotonic(), reason)
+        if first:
+            logger.error("%s; serving falls back to the last verified version", reason)
+        raise ArtifactError(reason) from error
     problems = artifact.metadata.get("problem_vocabulary") or []
     runtime = Runtime(
         model_version_id=version.pk,
@@ -154,14 +187,11 @@ def runtime_for_version(version: ModelVersion) -> Runtime:
     )
     with _cache_lock:
         _cache[version.pk] = runtime
+        _refused.pop(version.pk, None)
     return runtime
 
 
-def runtime_for_course(*, course_id: int) -> Runtime:
-    """The runtime that serves a course now (cold-start BKT when no model is active)."""
-    version = model_version_active(course_id=course_id)
-    if version is not None:
-        return runtime_for_version(version)
+def _cold_start(course_id: int) -> Runtime:
     skill_ids = tuple(
         Skill.objects.filter(course_id=course_id).order_by("pk").values_list("pk", flat=True)
     )
@@ -179,19 +209,89 @@ def runtime_for_course(*, course_id: int) -> Runtime:
     return cached
 
 
-def exercise_skill_map(*, exercise_ids: set[int] | None = None, course_id: int | None = None):
-    """exercise id -> its skill ids, from the M2M table in one query."""
-    through = Exercise.skills.through.objects.all()
-    if exercise_ids is not None:
-        through = through.filter(exercise_id__in=exercise_ids)
-    if course_id is not None:
-        through = through.filter(exercise__course_id=course_id)
-    skills: dict[int, list[int]] = defaultdict(list)
-    for exercise_id, skill_id in through.order_by("skill_id").values_list(
-        "exercise_id", "skill_id"
-    ):
-        skills[exercise_id].append(skill_id)
-    return skills
+@dataclass(frozen=True)
+class ServingStatus:
+    """Which model serves a course, and whether it is the one the registry calls active."""
+
+    course_id: int
+    served_version_id: int | None  # None: the cold-start BKT
+    served_kind: str
+    active_version_id: int | None
+    fallback: bool
+    reason: str
+    refused: tuple[str, ...] = ()  # why each skipped version was refused
+
+
+def _fallback_candidates(active: ModelVersion, course_id: int) -> list[ModelVersion]:
+    """Versions to try after a refused active one: its scope's earlier actives, newest first,
+    then (for a course's own model) the global active model and its earlier actives."""
+    scopes = [Q(course_id=active.course_id) if active.course_id else Q(course__isnull=True)]
+    if active.course_id is not None:
+        scopes.append(Q(course__isnull=True))
+    candidates: list[ModelVersion] = []
+    for scope in scopes:
+        candidates.extend(
+            ModelVersion.objects.filter(scope, activated_at__isnull=False)
+            .filter(status__in=[ModelVersion.Status.ACTIVE, ModelVersion.Status.RETIRED])
+            .exclude(pk=active.pk)
+            .order_by("-status", "-activated_at", "-pk")  # "retired" < "active": active first
+        )
+    return candidates
+
+
+def runtime_resolve(*, course_id: int) -> tuple[Runtime, ServingStatus]:
+    """The runtime that serves a course now, and the status that explains it.
+
+    Resolve it once per update and pass the runtime on, so that a learner's state, mastery and
+    path always come from one version even if a promotion lands in between.
+    """
+    active = model_version_active(course_id=course_id, include_global=True)
+    if active is None:
+        return _cold_start(course_id), ServingStatus(
+            course_id, None, COLD_START_KIND, None, False, "no trained model is active"
+        )
+    try:
+        runtime = runtime_for_version(active)
+    except ArtifactError as error:
+        refused = [str(error)]
+    else:
+        return runtime, ServingStatus(
+            course_id, active.pk, active.kind, active.pk, False, "the active version"
+        )
+    for candidate in _fallback_candidates(active, course_id):
+        try:
+            runtime = runtime_for_version(candidate)
+        except ArtifactError as error:
+            refused.append(str(error))
+            continue
+        return runtime, ServingStatus(
+            course_id,
+            candidate.pk,
+            candidate.kind,
+            active.pk,
+            True,
+            f"{refused[0]}; serving the last verified version {candidate.pk}",
+            tuple(refused),
+        )
+    return _cold_start(course_id), ServingStatus(
+        course_id,
+        None,
+        COLD_START_KIND,
+        active.pk,
+        True,
+        f"{refused[0]}; no earlier version verifies, serving the cold-start BKT",
+        tuple(refused),
+    )
+
+
+def runtime_for_course(*, course_id: int) -> Runtime:
+    """The runtime that serves a course now (see `runtime_resolve`)."""
+    return runtime_resolve(course_id=course_id)[0]
+
+
+def serving_status(*, course_id: int) -> ServingStatus:
+    """Which version serves the course and why: a fallback is shown in the admin and dashboard."""
+    return runtime_resolve(course_id=course_id)[1]
 
 
 def mastery_by_skill(
@@ -204,123 +304,6 @@ def mastery_by_skill(
     return {
         skill_id: values[index[skill_id]] if skill_id in index else prior
         for skill_id in course_skill_ids
-    }
-
-
-@dataclass(frozen=True)
-class StateUpdate:
-    user_id: int
-    course_id: int
-    applied_attempts: int
-    model_version_id: int | None
-    mastery: dict[int, float]
-    mastery_vector: np.ndarray
-
-
-def learner_state_apply(*, user_id: int, course_id: int) -> StateUpdate:
-    """Fold every attempt not yet in the learner's state into it, then store mastery.
-
-    Attempts are applied in id order after `last_attempt_id`, so a task delivered twice, or
-    tasks arriving out of order, leave the same state. A learner whose state came from another
-    model version is replayed once from their history.
-    """
-    runtime = runtime_for_course(course_id=course_id)
-    # Insert-if-missing first so that two workers lock the same row rather than racing to add it.
-    LearnerState.objects.bulk_create(
-        [LearnerState(user_id=user_id, course_id=course_id, state=b"")], ignore_conflicts=True
-    )
-    row = LearnerState.objects.select_for_update().get(user_id=user_id, course_id=course_id)
-    stored = bytes(row.state)
-    expected_size = len(runtime.initial_state())
-    fresh = (
-        not stored
-        or row.model_version_id != runtime.model_version_id
-        or len(stored) != expected_size * 4
-    )
-    state = runtime.initial_state() if fresh else np.frombuffer(stored, dtype=np.float32).copy()
-    after = None if fresh else row.last_attempt_id
-    pending = Attempt.objects.filter(user_id=user_id, course_id=course_id)
-    if after is not None:
-        pending = pending.filter(pk__gt=after)
-    rows = list(pending.order_by("pk").values_list("pk", "exercise_id", "is_correct"))
-    skills = exercise_skill_map(exercise_ids={exercise for _, exercise, _ in rows})
-    for _, exercise_id, is_correct in rows:
-        state = runtime.step(state, skills.get(exercise_id, []), is_correct, exercise_id)
-    mastery = runtime.mastery(state)
-    course_skill_ids = list(
-        Skill.objects.filter(course_id=course_id).order_by("pk").values_list("pk", flat=True)
-    )
-    by_skill = mastery_by_skill(runtime, mastery, course_skill_ids)
-    if rows or fresh:
-        now = timezone.now()
-        row.state = np.asarray(state, dtype=np.float32).tobytes()
-        row.model_version_id = runtime.model_version_id
-        row.last_attempt_id = rows[-1][0] if rows else row.last_attempt_id
-        row.attempts_count = (0 if fresh else row.attempts_count) + len(rows)
-        row.updated_at = now
-        row.save(
-            update_fields=[
-                "state",
-                "model_version",
-                "last_attempt_id",
-                "attempts_count",
-                "updated_at",
-            ]
-        )
-        SkillMastery.objects.bulk_create(
-            [
-                SkillMastery(
-                    user_id=user_id,
-                    skill_id=skill_id,
-                    course_id=course_id,
-                    probability=probability,
-                    model_version_id=runtime.model_version_id,
-                    updated_at=now,
-                )
-                for skill_id, probability in by_skill.items()
-            ],
-            update_conflicts=True,
-            unique_fields=["user", "skill"],
-            update_fields=["probability", "model_version", "updated_at", "course"],
-        )
-    return StateUpdate(
-        user_id=user_id,
-        course_id=course_id,
-        applied_attempts=len(rows),
-        model_version_id=runtime.model_version_id,
-        mastery=by_skill,
-        mastery_vector=mastery,
-    )
-
-
-@dataclass(frozen=True)
-class History:
-    """One learner's attempts in a course, oldest first."""
-
-    user_id: int
-    exercise_ids: tuple[int, ...]
-    correct: tuple[bool, ...]
-    last_attempt_id: int | None
-
-
-def histories_load(*, course_id: int, user_ids: list[int]) -> dict[int, History]:
-    """Attempt histories of many learners in one query, as plain tuples (no model objects)."""
-    grouped: dict[int, tuple[list[int], list[bool], list[int]]] = {
-        user_id: ([], [], []) for user_id in user_ids
-    }
-    attempts = (
-        Attempt.objects.filter(course_id=course_id, user_id__in=user_ids)
-        .order_by("user_id", "pk")
-        .values_list("user_id", "pk", "exercise_id", "is_correct")
-    )
-    for user_id, attempt_id, exercise_id, is_correct in attempts.iterator(chunk_size=20000):
-        exercises, correct, ids = grouped[user_id]
-        exercises.append(exercise_id)
-        correct.append(is_correct)
-        ids.append(attempt_id)
-    return {
-        user_id: History(user_id, tuple(ex), tuple(co), ids[-1] if ids else None)
-        for user_id, (ex, co, ids) in grouped.items()
     }
 
 

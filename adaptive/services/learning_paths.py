@@ -21,15 +21,6 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from adaptive.knowledge import (
-    History,
-    Runtime,
-    exercise_skill_map,
-    histories_load,
-    mastery_by_skill,
-    replay_batch,
-    runtime_for_course,
-)
 from adaptive.models import LearnerState, LearningPath, PathStep, SkillMastery
 from adaptive.planning import (
     CourseGraph,
@@ -41,6 +32,8 @@ from adaptive.planning import (
     SkillNode,
     plan_build,
 )
+from adaptive.selectors import History, exercise_skill_map, histories_load
+from adaptive.serving import Runtime, mastery_by_skill, replay_batch, runtime_for_course
 from courses.models import Exercise, Lesson, Skill, SkillPrerequisite
 from learners.bulk import rows_insert
 from learners.models import Attempt, Enrollment, LessonEvent
