@@ -5,7 +5,7 @@ every page and endpoint uses to ask adaptive.display what a learner is shown.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,10 +13,10 @@ from django.conf import settings
 from django.db.models import Max
 
 from adaptive.display import DisplayConfig, DisplayGraph, DisplayState, ShownSkill, shown_mastery
-from adaptive.models import MasteryDisplay, SkillMastery
-from adaptive.planning import CourseGraph
-from courses.models import Skill, SkillPrerequisite
-from learners.models import Attempt
+from adaptive.models import MasteryDisplay, PathStep, SkillMastery
+from adaptive.planning import CourseGraph, reason_sentence
+from courses.models import LessonBlock, Skill, SkillPrerequisite
+from learners.models import Attempt, Enrollment
 
 
 def display_graph(graph: CourseGraph) -> DisplayGraph:
@@ -128,4 +128,75 @@ def class_shown(*, course_id: int, user_ids: Sequence[int]) -> dict[int, dict[in
         user_id: shown_mastery(state, raw[user_id], graph, state.config(default))
         for user_id in user_ids
         for state in [states.get(user_id, DisplayState())]
+    }
+
+
+@dataclass(frozen=True)
+class NextStep:
+    position: int
+    kind: str  # "lesson", "exercise" or "review"
+    title: str
+    skill: str
+    lesson_id: int | None  # the lesson page the step opens
+    exercise_id: int | None  # the exercise on that page (anchor "#exercise-<id>")
+    sentence: str
+
+    @property
+    def anchor(self) -> str:
+        return f"exercise-{self.exercise_id}" if self.exercise_id else ""
+
+
+def exercise_lessons(*, exercise_ids: set[int]) -> dict[int, int]:
+    """exercise id -> the first lesson (syllabus order) whose page holds it."""
+    lessons: dict[int, int] = {}
+    for exercise_id, lesson_id in (
+        LessonBlock.objects.filter(exercise_id__in=exercise_ids)
+        .order_by("lesson__module__position", "lesson__position", "position")
+        .values_list("exercise_id", "lesson_id")
+    ):
+        lessons.setdefault(exercise_id, lesson_id)
+    return lessons
+
+
+def learner_next_steps(
+    *, user_id: int, course_id: int, gettext: Callable[[str], str] = lambda text: text
+) -> list[NextStep]:
+    """The learner's planned steps in a course, each with its target and its sentence."""
+    steps = list(
+        PathStep.objects.filter(path__user_id=user_id, path__course_id=course_id)
+        .select_related("lesson", "exercise", "skill")
+        .order_by("position")
+    )
+    lessons = exercise_lessons(exercise_ids={s.exercise_id for s in steps if s.exercise_id})
+    return [
+        NextStep(
+            position=step.position,
+            kind=step.kind,
+            title=step.lesson.title if step.lesson else str(step.exercise),
+            skill=step.skill.name,
+            lesson_id=step.lesson_id or lessons.get(step.exercise_id or 0),
+            exercise_id=step.exercise_id,
+            sentence=reason_sentence(step.reason, gettext) if step.reason else "",
+        )
+        for step in steps
+    ]
+
+
+def learner_course_ids(*, user_id: int, course_id: int | None = None) -> list[int]:
+    """The learner's active enrolments' course ids, by course title (optionally one course)."""
+    enrollments = Enrollment.objects.filter(user_id=user_id).exclude(
+        status=Enrollment.Status.DROPPED
+    )
+    if course_id is not None:
+        enrollments = enrollments.filter(course_id=course_id)
+    return list(enrollments.order_by("course__title").values_list("course_id", flat=True))
+
+
+def shown_raw(*, user_id: int, course_id: int) -> dict[int, float]:
+    """The model's raw estimate per skill (for the API's `model_probability`, never a bar)."""
+    return {
+        skill_id: round(float(probability), 4)
+        for skill_id, probability in SkillMastery.objects.filter(
+            user_id=user_id, course_id=course_id
+        ).values_list("skill_id", "probability")
     }
