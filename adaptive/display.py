@@ -123,7 +123,8 @@ class DisplayState:
 
 def percent_of(value: float) -> int:
     """The one rounding of a shown value to a whole percent (half up), used everywhere."""
-    return math.floor(100 * min(max(value, 0.0), 1.0) + 0.5)
+    # Rounded to 6 places first so that 0.145 (14.499999... in binary) reads 15%, not 14%.
+    return math.floor(round(100 * min(max(value, 0.0), 1.0), 6) + 0.5)
 
 
 def status_of(value: float | None, config: DisplayConfig) -> str:
@@ -333,3 +334,66 @@ def chance_phrase(percent: int, gettext: Callable[[str], str] = lambda text: tex
         "likely": _("you will likely get it right"),
         "very_likely": _("you will very likely get it right"),
     }[chance_band(percent)]
+
+
+# Checks ------------------------------------------------------------------------------------------
+
+RULES = ("evidence", "direction", "neighbours", "coherence", "vocabulary")
+
+
+def rule_violations(
+    *,
+    before: DisplayState,
+    after: DisplayState,
+    shown: Mapping[int, ShownSkill],
+    skill_ids: Sequence[int],
+    is_correct: bool,
+    attempted: set[int],
+    graph: DisplayGraph,
+    config: DisplayConfig,
+) -> dict[str, int]:
+    """Violations of each rule by one attempt (`attempted`: skills with own attempts so far,
+    this one included; `shown`: shown_mastery of `after`). Used by property tests and benches."""
+    found = dict.fromkeys(RULES, 0)
+    dependents = graph.dependents()
+    in_attempt = set(skill_ids)
+    for skill, item in shown.items():
+        if skill not in attempted and (item.status != NOT_STARTED or item.percent is not None):
+            found["evidence"] += 1
+        if item.estimate_percent is not None and (item.is_started or not item.estimate_from):
+            found["evidence"] += 1
+        expected = status_of(after.values.get(skill), config)
+        if item.status != expected or (item.percent is None) != (item.value is None):
+            found["vocabulary"] += 1
+        if item.status == MASTERED:
+            weak = _names(
+                graph,
+                [p for p in graph.prerequisites[skill] if shown[p].status in WEAK_STATUSES],
+            )
+            if set(weak) - set(item.caveat):
+                found["coherence"] += 1
+    for skill in in_attempt & set(graph.prerequisites):
+        old, new = before.values.get(skill), after.values.get(skill)
+        if old is not None and new is not None and (new < old if is_correct else new > old):
+            found["direction"] += 1
+        streak_done = is_correct and after.streak.get(skill, 0) >= config.streak
+        if streak_done and shown[skill].status != MASTERED:
+            found["vocabulary"] += 1
+    near_up = {p for s in in_attempt for p in graph.prerequisites.get(s, ())} - in_attempt
+    near_down = {d for s in in_attempt for d in dependents.get(s, ())} - in_attempt
+    for skill in set(graph.prerequisites) - in_attempt:
+        old, new = before.values.get(skill), after.values.get(skill)
+        if old == new:
+            continue
+        if old is None or new is None:
+            found["neighbours"] += 1
+            continue
+        allowed = near_up if is_correct else near_down
+        moved_right_way = new > old if is_correct else new < old
+        if (
+            skill not in allowed
+            or not moved_right_way
+            or abs(new - old) > config.neighbour_step + 1e-9
+        ):
+            found["neighbours"] += 1
+    return found

@@ -307,6 +307,8 @@ def plan_build(
             "skill_id": skill_id,
             "status": skill_status(skill_id, learner, config),
             "mastery": round(float(value or 0.0), 4),
+            # The bar's number, rounded once here: re-rounding the 4-place mastery could differ.
+            "percent": None if value is None else percent_of(value),
             "threshold": config.mastery_threshold,
             "prerequisite_of": [names[d] for d in dependents.get(skill_id, [])],
         }
@@ -426,7 +428,9 @@ def reason_sentence(reason: Mapping, gettext: Callable[[str], str] = lambda text
     values = {
         "skill": reason.get("skill", ""),
         "exercise": reason.get("exercise", ""),
-        "mastery": _percent(mastery),
+        "mastery": f"{reason['percent']}%"
+        if reason.get("percent") is not None
+        else _percent(mastery),
         "threshold": _percent(threshold),
         "unlocks": ", ".join(reason.get("prerequisite_of", [])),
         "success": f"{success}%",

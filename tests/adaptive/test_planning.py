@@ -77,6 +77,7 @@ def test_plan_starts_with_the_lesson_then_exercises_in_the_band_unseen_first():
         "skill_id": 2,
         "status": "learning",
         "mastery": 0.4,
+        "percent": 40,
         "threshold": 0.95,
         "prerequisite_of": ["Ratios"],
         "expected_gain": 0.825,
