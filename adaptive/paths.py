@@ -135,7 +135,7 @@ class Activity:
     """Per learner: completed lessons, attempted exercises, last practice per skill, and when
     each exercise was last answered right."""
 
-    completed: dict[int, set[int]]
+    completed: dict[int, dict[int, datetime]]  # lesson id -> when last completed
     attempted: dict[int, set[int]]
     practised: dict[int, dict[int, datetime]]
     solved_at: dict[int, dict[int, datetime]]
@@ -143,8 +143,8 @@ class Activity:
 
 def _activity_load(*, course_id: int, user_ids: Sequence[int], graph: CourseGraph) -> Activity:
     """What the planner needs to know about many learners' activity, in three queries."""
-    completed: dict[int, set[int]] = defaultdict(set)
-    for user_id, lesson_id in (
+    completed: dict[int, dict[int, datetime]] = defaultdict(dict)
+    for user_id, lesson_id, last in (
         LessonEvent.objects.filter(
             user_id__in=user_ids,
             lesson__module__course_id=course_id,
@@ -152,9 +152,10 @@ def _activity_load(*, course_id: int, user_ids: Sequence[int], graph: CourseGrap
             block__isnull=True,
         )
         .values_list("user_id", "lesson_id")
-        .distinct()
+        .annotate(last=Max("created_at"))
+        .order_by()
     ):
-        completed[user_id].add(lesson_id)
+        completed[user_id][lesson_id] = last
     exercise_skills = {exercise.id: exercise.skill_ids for exercise in graph.exercises}
     attempted: dict[int, set[int]] = defaultdict(set)
     practised: dict[int, dict[int, datetime]] = defaultdict(dict)
@@ -235,14 +236,28 @@ def plans_build(
             caveats={s: item.caveat for s, item in shown.items() if item.caveat},
             predicted_success=_SuccessRow(columns, success[row]),
             completed_lesson_ids=frozenset(activity.completed.get(user_id, ())),
+            lesson_read_at=activity.completed.get(user_id, {}),
             attempted_exercise_ids=frozenset(activity.attempted.get(user_id, ())),
             last_practised=activity.practised.get(user_id, {}),
             solved_at=activity.solved_at.get(user_id, {}),
+            wrong=_wrong_answers(history, exercise_skills),
         )
         plans[user_id] = plan_build(graph, snapshot, config, now=now)
     if changed:
         display_states_save(course_id=course_id, states=changed, now=now)
     return by_skill, plans
+
+
+def _wrong_answers(
+    history: History, exercise_skills: Mapping[int, tuple[int, ...]]
+) -> dict[int, int]:
+    """skill id -> the learner's wrong answers on it."""
+    wrong: dict[int, int] = {}
+    for exercise_id, is_correct in zip(history.exercise_ids, history.correct, strict=True):
+        if not is_correct:
+            for skill_id in exercise_skills.get(exercise_id, ()):
+                wrong[skill_id] = wrong.get(skill_id, 0) + 1
+    return wrong
 
 
 # Bulk writes ------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from adaptive.display import (
+    LEARNING,
     MASTERED,
     NOT_STARTED,
     DisplayConfig,
@@ -88,6 +89,10 @@ class LearnerSnapshot:
     solved_at: Mapping[int, datetime] = field(default_factory=dict)
     # skill id -> names of its weak prerequisites while it is shown mastered (display's caveat)
     caveats: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    # lesson id -> when the learner last completed it
+    lesson_read_at: Mapping[int, datetime] = field(default_factory=dict)
+    # skill id -> the learner's wrong answers on it (wheel-spinning: others go first meanwhile)
+    wrong: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,10 @@ class PlannerConfig:
     # An exercise answered right returns no sooner than this, and only as a review step.
     repeat_after: timedelta = timedelta(hours=1)
     max_reviews: int = 1
+    # Every `spin_after` wrong answers on a skill halve its priority, so that a learner who
+    # keeps failing one skill works on another ready one meanwhile instead of spinning wheels
+    # (Beck & Gong 2013); the syllabus order does the same with its "move on after 8 tries".
+    spin_after: int = 4
 
     @property
     def display(self) -> DisplayConfig:
@@ -229,6 +238,8 @@ def ready_skills(
         own = learner.mastery.get(skill.id, 0.0)
         # Closing a gap on a skill that unlocks many later skills is worth more.
         gain = max(threshold - own, 0.0) * (1.0 + 0.5 * facts.descendants[skill.id])
+        if config.spin_after > 0:
+            gain *= 0.5 ** (learner.wrong.get(skill.id, 0) // config.spin_after)
         ready.append((skill.id, gain))
     ready.sort(key=lambda item: (-round(item[1], 9), facts.rank[item[0]]))
     return ready
@@ -275,6 +286,21 @@ def _solved_recently(
     if solved is None:
         return False
     return now is None or now - solved < config.repeat_after
+
+
+def _lesson_to_reread(
+    skill_id: int, learner: LearnerSnapshot, facts: GraphFacts, config: PlannerConfig
+) -> LessonNode | None:
+    """The skill's completed lesson, when the skill is still "learning" and was practised
+    since the lesson was last read (else the lesson was just reread: practise first)."""
+    if skill_status(skill_id, learner, config) != LEARNING:
+        return None
+    practised = learner.last_practised.get(skill_id)
+    for lesson in facts.lessons_by_skill.get(skill_id, ()):
+        read = learner.lesson_read_at.get(lesson.id)
+        if read is not None and practised is not None and practised > read:
+            return lesson
+    return None
 
 
 def plan_build(
@@ -353,7 +379,14 @@ def plan_build(
             }
             if add(STEP_EXERCISE, skill_id, reason, exercise_id=exercise.id):
                 return steps
-        if not unsolved:
+        relearn = _lesson_to_reread(skill_id, learner, facts, config) if not unsolved else None
+        if relearn is not None:
+            # Every exercise is solved, yet the answers still say "learning": practising the
+            # same exercises again teaches little, so the lesson comes back first, as a review.
+            reason = {**base_reason(STEP_REVIEW, skill_id), "lesson": relearn.title}
+            if add(STEP_REVIEW, skill_id, reason, lesson_id=relearn.id):
+                return steps
+        elif not unsolved:
             # Every exercise of the skill is solved but the skill is not mastered yet: the one
             # solved longest ago comes back, as a review, once it is not fresh in memory.
             due = sorted(
@@ -428,6 +461,7 @@ def reason_sentence(reason: Mapping, gettext: Callable[[str], str] = lambda text
     values = {
         "skill": reason.get("skill", ""),
         "exercise": reason.get("exercise", ""),
+        "lesson": reason.get("lesson", ""),
         "mastery": f"{reason['percent']}%"
         if reason.get("percent") is not None
         else _percent(mastery),
@@ -449,6 +483,11 @@ def reason_sentence(reason: Mapping, gettext: Callable[[str], str] = lambda text
                 "Your answers show it, although its prerequisite %(weak)s is not mastered yet: "
                 "practise that too."
             )
+    elif kind == STEP_REVIEW and reason.get("lesson"):
+        text = _(
+            "Review the lesson %(lesson)s: you solved every exercise of %(skill)s, but your "
+            "answers are not steady yet (mastery %(mastery)s, goal %(threshold)s)."
+        )
     elif kind == STEP_REVIEW:
         text = _(
             "Review %(exercise)s: you solved every exercise of %(skill)s once (mastery "

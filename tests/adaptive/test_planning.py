@@ -1,5 +1,6 @@
 """The planner is pure: graphs, snapshots and steps, no database."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from adaptive.planning import (
@@ -243,3 +244,36 @@ def test_reason_sentences_explain_each_step():
     assert reason_sentence(review) == (
         "Review Integers: you mastered it, but last practised it 10 days ago."
     )
+
+
+def test_a_skill_still_learning_after_every_exercise_gets_its_lesson_back_as_a_review():
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    read = now - timedelta(days=1)
+    learner = LearnerSnapshot(
+        mastery={1: 0.99, 2: 0.3},
+        completed_lesson_ids=frozenset({11}),
+        lesson_read_at={11: read},
+        last_practised={2: now - timedelta(hours=2)},
+        solved_at=dict.fromkeys((101, 102, 103), now - timedelta(hours=3)),
+    )
+
+    steps = plan_build(GRAPH, learner, now=now)
+
+    fractions = [s for s in steps if s.skill_id == 2]
+    assert [(s.kind, s.lesson_id) for s in fractions] == [("review", 11)]
+    assert reason_sentence(fractions[0].reason).startswith(
+        "Review the lesson Parts of a whole: you solved every exercise of Fractions"
+    )
+    # just reread: practise again before the lesson can come back
+    reread = replace(learner, lesson_read_at={11: now})
+    again = [s for s in plan_build(GRAPH, reread, now=now) if s.skill_id == 2]
+    assert [(s.kind, s.exercise_id) for s in again] == [("review", 101)]
+
+
+def test_wrong_answers_on_one_skill_let_another_ready_skill_go_first():
+    learner = LearnerSnapshot(mastery={1: 0.99, 2: 0.3, 4: 0.3}, wrong={2: 8})
+
+    steps = plan_build(GRAPH, learner, PlannerConfig(max_steps=1))
+
+    # Fractions unlocks more (it would go first), but 8 wrong answers quarter its priority
+    assert steps[0].skill_id == 4
