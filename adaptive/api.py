@@ -1,6 +1,6 @@
 """REST endpoints of the adaptive loop: recommendation, paths, mastery, models and retraining."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from adaptive.display_store import learner_course_ids, learner_shown, shown_raw
 from adaptive.exceptions import (
     TaskQueueUnavailableError,
     TrainingRunOpenError,
@@ -21,7 +22,6 @@ from adaptive.selectors import (
     course_mastery_matrix,
     learning_path_list_for_user,
     model_version_list,
-    skill_mastery_list_for_user,
 )
 from adaptive.serializers import (
     LearningPathSerializer,
@@ -30,7 +30,7 @@ from adaptive.serializers import (
     RecommendRequestSerializer,
     RecommendResponseSerializer,
     RetrainRequestSerializer,
-    SkillMasterySerializer,
+    ShownMasterySerializer,
     TrainingRunSerializer,
 )
 from adaptive.services.recommendation import recommendation_get
@@ -111,16 +111,39 @@ class MyLearningPathView(generics.GenericAPIView):
 
 
 class MyMasteryView(generics.GenericAPIView):
-    """The caller's mastery of each skill, with the model version that estimated it."""
+    """The caller's shown mastery of every skill of each enrolled course (adaptive.display).
+
+    The same values, statuses and rounding as the dashboard's bars; untouched skills are "not
+    started" (with the model's estimate beside them only as an estimate).
+    """
 
     permission_classes = (IsAuthenticated,)
-    serializer_class = SkillMasterySerializer
+    serializer_class = ShownMasterySerializer
 
-    @extend_schema(parameters=[COURSE_FILTER], responses=SkillMasterySerializer(many=True))
+    @extend_schema(parameters=[COURSE_FILTER], responses=ShownMasterySerializer(many=True))
     def get(self, request: Request) -> Response:
-        mastery = skill_mastery_list_for_user(user=request.user, course_id=_course_filter(request))
-        page = self.paginate_queryset(mastery)
-        return self.get_paginated_response(SkillMasterySerializer(page, many=True).data)
+        user_id = cast(int, request.user.pk)
+        rows: list[dict] = []
+        for course_id in learner_course_ids(user_id=user_id, course_id=_course_filter(request)):
+            shown = learner_shown(user_id=user_id, course_id=course_id)
+            raw = shown_raw(user_id=user_id, course_id=course_id)
+            rows.extend(
+                {
+                    "course": course_id,
+                    "skill": {"id": item.skill_id, "name": item.name},
+                    "status": item.status,
+                    "percent": item.percent,
+                    "probability": round(item.planning_value, 4),
+                    "estimate_percent": item.estimate_percent,
+                    "estimate_from": list(item.estimate_from),
+                    "caveat": list(item.caveat),
+                    "model_probability": raw.get(item.skill_id),
+                    "updating": shown.updating,
+                }
+                for item in shown.skills
+            )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(ShownMasterySerializer(page, many=True).data)
 
 
 class CourseMasteryView(APIView):

@@ -13,9 +13,11 @@ class AdaptiveConfig(AppConfig):
     def ready(self) -> None:
         # Subscribe to the learners app's domain event; learners never imports adaptive.
         # (Imported here: app modules cannot be imported before the registry is ready.)
-        from learners.events import attempt_recorded
+        from learners.events import attempt_recorded, enrollment_created, lesson_completed
 
         attempt_recorded.connect(_attempt_recorded, dispatch_uid="adaptive.attempt_recorded")
+        enrollment_created.connect(_replan, dispatch_uid="adaptive.enrollment_created")
+        lesson_completed.connect(_replan, dispatch_uid="adaptive.lesson_completed")
 
 
 def _attempt_recorded(sender: object, *, attempt_id: int, **kwargs: object) -> None:
@@ -30,3 +32,16 @@ def _attempt_recorded(sender: object, *, attempt_id: int, **kwargs: object) -> N
         # The attempt is stored; the learner's next update (or a path refresh) folds it in,
         # because updates apply every attempt after the state's last one.
         logger.exception("could not queue the state update for attempt %s", attempt_id)
+
+
+def _replan(sender: object, *, user_id: int, course_id: int, **kwargs: object) -> None:
+    """Re-plan the learner's path at once after enrolment or a completed lesson (after commit)."""
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from adaptive.tasks import learner_replan_task
+
+    try:
+        learner_replan_task.delay(user_id=user_id, course_id=course_id)
+    except (BrokerError, OSError):
+        # The path is planned at the next answer or recommendation request instead.
+        logger.exception("could not queue the re-plan of learner %s in %s", user_id, course_id)

@@ -297,3 +297,33 @@ class PathStep(models.Model):
 
     def __str__(self) -> str:
         return f"Step {self.position} ({self.kind})"
+
+
+class MasteryDisplay(models.Model):
+    """What a learner is shown about their mastery in a course (adaptive.display's state).
+
+    The shown value of a skill depends on the value shown before (a right answer never lowers
+    it), so it is stored. It lives in its own table, not on SkillMastery or LearnerState, because
+    a path refresh replaces those rows wholesale after a promotion, while what was shown must
+    survive it: a new model changes the raw estimates, never the student's bars by itself.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mastery_displays"
+    )
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, related_name="mastery_displays"
+    )
+    # adaptive.display.DisplayState.to_json(): shown values, right answers, streaks, folded
+    state = models.JSONField(default=dict)
+    # The newest attempt folded into `state` (the panel shows "updating" until it is current).
+    last_attempt_id = models.BigIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "course"], name="mastery_display_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Shown mastery of {self.user_id} in {self.course_id}"

@@ -3,15 +3,21 @@
 Given a course's skill graph, lessons and exercises, and one learner's per-skill mastery, it
 chooses at most K next steps and records why each was chosen:
 
-1. "Ready to learn" skills: every prerequisite mastered, the skill itself below the threshold.
-   They are ranked by expected gain (how far the skill is from mastery, weighted by how many
-   later skills it unlocks), ties broken by prerequisite order.
-2. For each ready skill: the lesson that teaches it if the learner has not completed it, then
-   exercises whose predicted success lies in the desirable-difficulty band (unseen ones first).
+It plans on the *shown* mastery (adaptive.display), so that what a step's sentence says is what
+the student's bars say: "mastered" is the shown status, numbers are the shown percent.
+
+1. "Ready to learn" skills: every prerequisite shown mastered, the skill itself not. They are
+   ranked by expected gain (how far the skill is from mastery, weighted by how many later skills
+   it unlocks), ties broken by prerequisite order.
+2. For each ready skill: the lesson that teaches it if the learner has not completed it (lessons
+   come before practice), then exercises not yet answered right whose predicted success lies in
+   the desirable-difficulty band (unseen ones first). An exercise answered right comes back only
+   as a review: when the skill has no unsolved exercise left and it was solved at least
+   `repeat_after` ago, or when spaced review of a mastered skill is due.
 3. Spaced review of mastered skills that were not practised for a while.
 
-Every step carries a reason dict (mastery, threshold, prerequisite-of, predicted success) and
-`reason_sentence` renders it for the student.
+Every step carries a reason dict (shown mastery and status, threshold, prerequisite-of,
+predicted success) and `reason_sentence` renders it for the student.
 """
 
 from __future__ import annotations
@@ -20,6 +26,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from adaptive.display import (
+    LEARNING,
+    MASTERED,
+    NOT_STARTED,
+    DisplayConfig,
+    chance_phrase,
+    percent_of,
+    status_of,
+)
 from courses.graph import topological_order
 
 STEP_LESSON = "lesson"
@@ -60,15 +75,25 @@ class CourseGraph:
 
 @dataclass(frozen=True)
 class LearnerSnapshot:
-    """One learner's knowledge state and history, as the planner sees it."""
+    """One learner's knowledge state and history, as the planner sees it.
+
+    `mastery` is the shown mastery (adaptive.display) of every started skill; a skill missing
+    from it is not started. The streak rule is already folded into it.
+    """
 
     mastery: Mapping[int, float]
     predicted_success: Mapping[int, float] = field(default_factory=dict)
     completed_lesson_ids: frozenset[int] = frozenset()
     attempted_exercise_ids: frozenset[int] = frozenset()
     last_practised: Mapping[int, datetime] = field(default_factory=dict)
-    # skill id -> right answers in a row at the end of the learner's attempts on it
-    streaks: Mapping[int, int] = field(default_factory=dict)
+    # exercise id -> when the learner last answered it right
+    solved_at: Mapping[int, datetime] = field(default_factory=dict)
+    # skill id -> names of its weak prerequisites while it is shown mastered (display's caveat)
+    caveats: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    # lesson id -> when the learner last completed it
+    lesson_read_at: Mapping[int, datetime] = field(default_factory=dict)
+    # skill id -> the learner's wrong answers on it (wheel-spinning: others go first meanwhile)
+    wrong: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,7 +105,17 @@ class PlannerConfig:
     max_steps: int = 5
     exercises_per_skill: int = 2
     review_after: timedelta = timedelta(days=7)
+    # An exercise answered right returns no sooner than this, and only as a review step.
+    repeat_after: timedelta = timedelta(hours=1)
     max_reviews: int = 1
+    # Every `spin_after` wrong answers on a skill halve its priority, so that a learner who
+    # keeps failing one skill works on another ready one meanwhile instead of spinning wheels
+    # (Beck & Gong 2013); the syllabus order does the same with its "move on after 8 tries".
+    spin_after: int = 4
+
+    @property
+    def display(self) -> DisplayConfig:
+        return DisplayConfig(threshold=self.mastery_threshold, streak=self.mastery_streak)
 
 
 @dataclass(frozen=True)
@@ -170,16 +205,14 @@ def _graph_facts_compute(graph: CourseGraph) -> GraphFacts:
     )
 
 
-def skill_is_mastered(skill_id: int, learner: LearnerSnapshot, config: PlannerConfig) -> bool:
-    """Mastered: the estimate reached the threshold, or the last answers on it were all right.
+def skill_status(skill_id: int, learner: LearnerSnapshot, config: PlannerConfig) -> str:
+    """The shown status of a skill (the streak rule is folded into the shown value)."""
+    return status_of(learner.mastery.get(skill_id), config.display)
 
-    The streak rule (as in ASSISTments' "three in a row") keeps a learner from being held on a
-    skill whose estimate plateaus below the threshold, e.g. a learner who slips often.
-    """
-    if learner.mastery.get(skill_id, 0.0) >= config.mastery_threshold:
-        return True
-    streak = learner.streaks.get(skill_id, 0)
-    return config.mastery_streak > 0 and streak >= config.mastery_streak
+
+def skill_is_mastered(skill_id: int, learner: LearnerSnapshot, config: PlannerConfig) -> bool:
+    """Mastered exactly when the student's bar says "mastered" (one rounding, one threshold)."""
+    return skill_status(skill_id, learner, config) == MASTERED
 
 
 def ready_skills(
@@ -197,6 +230,8 @@ def ready_skills(
         own = learner.mastery.get(skill.id, 0.0)
         # Closing a gap on a skill that unlocks many later skills is worth more.
         gain = max(threshold - own, 0.0) * (1.0 + 0.5 * facts.descendants[skill.id])
+        if config.spin_after > 0:
+            gain *= 0.5 ** (learner.wrong.get(skill.id, 0) // config.spin_after)
         ready.append((skill.id, gain))
     ready.sort(key=lambda item: (-round(item[1], 9), facts.rank[item[0]]))
     return ready
@@ -236,6 +271,30 @@ def _band_exercises(
     )
 
 
+def _solved_recently(
+    exercise: ExerciseNode, learner: LearnerSnapshot, config: PlannerConfig, now: datetime | None
+) -> bool:
+    solved = learner.solved_at.get(exercise.id)
+    if solved is None:
+        return False
+    return now is None or now - solved < config.repeat_after
+
+
+def _lesson_to_reread(
+    skill_id: int, learner: LearnerSnapshot, facts: GraphFacts, config: PlannerConfig
+) -> LessonNode | None:
+    """The skill's completed lesson, when the skill is still "learning" and was practised
+    since the lesson was last read (else the lesson was just reread: practise first)."""
+    if skill_status(skill_id, learner, config) != LEARNING:
+        return None
+    practised = learner.last_practised.get(skill_id)
+    for lesson in facts.lessons_by_skill.get(skill_id, ()):
+        read = learner.lesson_read_at.get(lesson.id)
+        if read is not None and practised is not None and practised > read:
+            return lesson
+    return None
+
+
 def plan_build(
     graph: CourseGraph,
     learner: LearnerSnapshot,
@@ -259,14 +318,21 @@ def plan_build(
         return len(steps) >= config.max_steps
 
     def base_reason(kind: str, skill_id: int) -> dict:
-        return {
+        value = learner.mastery.get(skill_id)
+        reason = {
             "kind": kind,
             "skill": names[skill_id],
             "skill_id": skill_id,
-            "mastery": round(float(learner.mastery.get(skill_id, 0.0)), 4),
+            "status": skill_status(skill_id, learner, config),
+            "mastery": round(float(value or 0.0), 4),
+            # The bar's number, rounded once here: re-rounding the 4-place mastery could differ.
+            "percent": None if value is None else percent_of(value),
             "threshold": config.mastery_threshold,
             "prerequisite_of": [names[d] for d in dependents.get(skill_id, [])],
         }
+        if learner.caveats.get(skill_id):
+            reason["caveat"] = list(learner.caveats[skill_id])
+        return reason
 
     for skill_id, gain in ready_skills(graph, learner, config):
         lesson = next(
@@ -285,12 +351,13 @@ def plan_build(
             }
             if add(STEP_LESSON, skill_id, reason, lesson_id=lesson.id):
                 return steps
-        candidates = [
+        of_skill = [
             exercise
             for exercise in facts.exercises_by_skill.get(skill_id, ())
             if exercise.id not in used_exercises
         ]
-        for exercise, success in _band_exercises(candidates, learner, config)[
+        unsolved = [e for e in of_skill if e.id not in learner.solved_at]
+        for exercise, success in _band_exercises(unsolved, learner, config)[
             : config.exercises_per_skill
         ]:
             used_exercises.add(exercise.id)
@@ -304,6 +371,34 @@ def plan_build(
             }
             if add(STEP_EXERCISE, skill_id, reason, exercise_id=exercise.id):
                 return steps
+        relearn = _lesson_to_reread(skill_id, learner, facts, config) if not unsolved else None
+        if relearn is not None:
+            # Every exercise is solved, yet the answers still say "learning": practising the
+            # same exercises again teaches little, so the lesson comes back first, as a review.
+            reason = {**base_reason(STEP_REVIEW, skill_id), "lesson": relearn.title}
+            if add(STEP_REVIEW, skill_id, reason, lesson_id=relearn.id):
+                return steps
+        elif not unsolved:
+            # Every exercise of the skill is solved but the skill is not mastered yet: the one
+            # solved longest ago comes back, as a review, once it is not fresh in memory.
+            due = sorted(
+                (learner.solved_at[e.id], e.id, e)
+                for e in of_skill
+                if not _solved_recently(e, learner, config, now)
+            )
+            if due:
+                solved, _id, exercise = due[0]
+                used_exercises.add(exercise.id)
+                reason = {
+                    **base_reason(STEP_REVIEW, skill_id),
+                    "exercise": exercise.title,
+                    "predicted_success": round(_success(learner, exercise), 4),
+                    "again": True,
+                }
+                if now is not None:
+                    reason["days_since_practice"] = (now - solved).days
+                if add(STEP_REVIEW, skill_id, reason, exercise_id=exercise.id):
+                    return steps
 
     if now is not None and config.max_reviews > 0:
         practised_mastered = sorted(
@@ -313,11 +408,16 @@ def plan_build(
             and (practised := learner.last_practised.get(skill.id)) is not None
         )
         stale = [pair for pair in practised_mastered if now - pair[0] >= config.review_after]
+        due_now = bool(stale)
         if not steps and not stale:
             # Nothing left to learn and nothing due: keep the oldest skill fresh meanwhile.
             stale = practised_mastered
         for practised, skill_id in stale[: config.max_reviews]:
-            exercises = list(facts.exercises_by_skill.get(skill_id, ()))
+            exercises = [
+                e
+                for e in facts.exercises_by_skill.get(skill_id, ())
+                if due_now or not _solved_recently(e, learner, config, now)
+            ]
             if not exercises:
                 continue
             exercise = min(
@@ -328,6 +428,7 @@ def plan_build(
                 "exercise": exercise.title,
                 "predicted_success": round(_success(learner, exercise), 4),
                 "days_since_practice": (now - practised).days,
+                "due": due_now,
             }
             if add(STEP_REVIEW, skill_id, reason, exercise_id=exercise.id):
                 return steps
@@ -335,33 +436,71 @@ def plan_build(
 
 
 def _percent(value: float) -> str:
-    return f"{round(100 * value)}%"
+    return f"{percent_of(value)}%"
 
 
 def reason_sentence(reason: Mapping, gettext: Callable[[str], str] = lambda text: text) -> str:
-    """One sentence a student reads next to a step, in the language `gettext` translates to."""
+    """One sentence a student reads next to a step, in the language `gettext` translates to.
+
+    Numbers are the shown percent (one rounding, as on the bars) and the status words are the
+    bars' statuses; reasons stored before the status was recorded get it from their mastery.
+    """
     _ = gettext
-    skill = reason.get("skill", "")
+    threshold = float(reason.get("threshold", 0.95))
+    mastery = float(reason.get("mastery", 0.0))
+    status = reason.get("status") or status_of(mastery, DisplayConfig(threshold=threshold))
+    success = percent_of(float(reason.get("predicted_success", 0.0)))
     values = {
-        "skill": skill,
-        "mastery": _percent(float(reason.get("mastery", 0.0))),
-        "threshold": _percent(float(reason.get("threshold", 0.95))),
+        "skill": reason.get("skill", ""),
+        "exercise": reason.get("exercise", ""),
+        "lesson": reason.get("lesson", ""),
+        "mastery": f"{reason['percent']}%"
+        if reason.get("percent") is not None
+        else _percent(mastery),
+        "threshold": _percent(threshold),
         "unlocks": ", ".join(reason.get("prerequisite_of", [])),
-        "success": _percent(float(reason.get("predicted_success", 0.0))),
+        "success": f"{success}%",
+        "chance": chance_phrase(success, gettext),
         "days": reason.get("days_since_practice", 0),
+        "weak": ", ".join(reason.get("caveat", [])),
     }
     kind = reason.get("kind")
-    if kind == STEP_REVIEW:
-        text = _("Review %(skill)s: you mastered it, but last practised it %(days)s days ago.")
+    if kind == STEP_REVIEW and status == MASTERED:
+        if reason.get("due", True) and values["days"]:
+            text = _("Review %(skill)s: you mastered it, but last practised it %(days)s days ago.")
+        else:
+            text = _("Review %(skill)s: you mastered it; a quick check keeps it fresh.")
+        if values["weak"]:
+            text += " " + _(
+                "Your answers show it, although its prerequisite %(weak)s is not mastered yet: "
+                "practise that too."
+            )
+    elif kind == STEP_REVIEW and reason.get("lesson"):
+        text = _(
+            "Review the lesson %(lesson)s: you solved every exercise of %(skill)s, but your "
+            "answers are not steady yet (mastery %(mastery)s, goal %(threshold)s)."
+        )
+    elif kind == STEP_REVIEW:
+        text = _(
+            "Review %(exercise)s: you solved every exercise of %(skill)s once (mastery "
+            "%(mastery)s, goal %(threshold)s); one more right answer shows it stuck."
+        )
+    elif kind == STEP_LESSON and status == NOT_STARTED:
+        text = _("Start %(skill)s with this lesson: you have not practised it yet.")
     elif kind == STEP_LESSON:
         text = _(
-            "You are ready to learn %(skill)s: your mastery is %(mastery)s and the goal is "
+            "Learn %(skill)s with this lesson: your mastery is %(mastery)s and the goal is "
             "%(threshold)s."
+        )
+    elif status == NOT_STARTED:
+        text = _(
+            "Practise %(skill)s (not started yet, goal %(threshold)s): we predict a %(success)s "
+            "chance you get this right, %(chance)s."
         )
     else:
         text = _(
             "Practise %(skill)s (mastery %(mastery)s, goal %(threshold)s): we predict a "
-            "%(success)s chance you get this right, challenging but within reach."
+            "%(success)s chance you get this right, %(chance)s."
         )
     sentence = text % values
     if kind != STEP_REVIEW and values["unlocks"]:

@@ -1,7 +1,10 @@
 """API shapes of knowledge state, learning paths, recommendations and the model registry."""
 
+from django.urls import reverse
 from rest_framework import serializers
 
+from adaptive.display import STATUSES
+from adaptive.display_store import exercise_lessons
 from adaptive.models import LearningPath, ModelVersion, PathStep, SkillMastery, TrainingRun
 from adaptive.planning import reason_sentence
 
@@ -34,10 +37,22 @@ class PathStepSerializer(serializers.ModelSerializer):
     exercise = serializers.SerializerMethodField()
     skill = serializers.SerializerMethodField()
     sentence = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField(
+        help_text="The page the step opens: the lesson, or the exercise on its lesson page."
+    )
 
     class Meta:
         model = PathStep
-        fields = ("position", "kind", "lesson", "exercise", "skill", "reason", "sentence")
+        fields = ("position", "kind", "lesson", "exercise", "skill", "reason", "sentence", "url")
+
+    def get_url(self, step: PathStep) -> str | None:
+        lesson_id = step.lesson_id
+        if lesson_id is None and step.exercise_id is not None:
+            lesson_id = exercise_lessons(exercise_ids={step.exercise_id}).get(step.exercise_id)
+        if lesson_id is None:
+            return None
+        url = reverse("learners:lesson", args=[step.skill.course.slug, lesson_id])
+        return f"{url}#exercise-{step.exercise_id}" if step.exercise_id else url
 
     def get_lesson(self, step: PathStep) -> dict | None:
         return {"id": step.lesson_id, "title": step.lesson.title} if step.lesson_id else None
@@ -74,6 +89,33 @@ class LearningPathSerializer(serializers.ModelSerializer):
 
     def get_course(self, path: LearningPath) -> dict:
         return {"id": path.course_id, "slug": path.course.slug, "title": path.course.title}
+
+
+class ShownMasterySerializer(serializers.Serializer):
+    """One skill as the learner is shown it (adaptive.display), with the model's raw estimate."""
+
+    course = serializers.IntegerField()
+    skill = serializers.DictField(help_text="{id, name}")
+    status = serializers.ChoiceField(choices=STATUSES)
+    percent = serializers.IntegerField(
+        allow_null=True, help_text="The number on the bar; null while not started."
+    )
+    probability = serializers.FloatField(
+        help_text="The shown mastery, 0 to 1 (0 while not started: no own evidence yet)."
+    )
+    estimate_percent = serializers.IntegerField(
+        allow_null=True,
+        help_text="Not started only: the model's estimate from related skills, an estimate.",
+    )
+    estimate_from = serializers.ListField(child=serializers.CharField())
+    caveat = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Mastered although these direct prerequisites are not started or learning.",
+    )
+    model_probability = serializers.FloatField(
+        allow_null=True, help_text="The knowledge-tracing model's raw estimate (not shown)."
+    )
+    updating = serializers.BooleanField(help_text="Newer answers are still being applied.")
 
 
 class SkillMasterySerializer(serializers.ModelSerializer):

@@ -117,3 +117,23 @@ def model_retrain_threshold_task(*, min_new_attempts: int = 500) -> list:
         for demand in retrain_scopes_with_new_attempts(min_new_attempts=min_new_attempts)
     ]
     return [run_id for run_id in queued if run_id is not None]
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def learner_replan_task(*, user_id: int, course_id: int) -> dict:
+    """Plan the learner's path now (after enrolment or a completed lesson), pending answers too."""
+    from adaptive.services.knowledge_state import learner_refresh
+
+    update = learner_refresh(user_id=user_id, course_id=course_id, replan_always=True)
+    return {
+        "user_id": update.user_id,
+        "course_id": update.course_id,
+        "applied_attempts": update.applied_attempts,
+    }

@@ -8,6 +8,7 @@ app_name = "adaptive"
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/courses/<slug:slug>/panel/", views.learner_panel, name="learner-panel"),
     path("studio/courses/<slug:slug>/class/", views.class_dashboard, name="class_dashboard"),
     path("studio/courses/<slug:slug>/class/retrain/", views.class_retrain, name="class_retrain"),
     path(

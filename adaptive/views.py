@@ -5,16 +5,25 @@ knowledge state (ARCHITECTURE.md: a lower app's page that shows a higher app's d
 """
 
 from dataclasses import dataclass
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from adaptive import selectors
+from adaptive.display import NOT_STARTED, status_label
+from adaptive.display_store import (
+    NextStep,
+    class_shown,
+    learner_course_ids,
+    learner_next_steps,
+    learner_shown,
+)
 from adaptive.exceptions import (
     TaskQueueUnavailableError,
     TrainingRunOpenError,
@@ -39,13 +48,70 @@ STRUGGLING_MIN_ATTEMPTS = 3
 STRUGGLING_MAX_CORRECT_RATE = 0.5
 
 
+@dataclass(frozen=True)
+class PanelSkill:
+    skill_id: int
+    name: str
+    status: str
+    label: str
+    percent: int | None
+    estimate_percent: int | None
+    estimate_from: str
+    caveat: str
+
+
+@dataclass(frozen=True)
+class LearnerPanel:
+    course_slug: str
+    course_title: str
+    updating: bool
+    skills: list[PanelSkill]
+    steps: list[NextStep]
+
+    @property
+    def any_started(self) -> bool:
+        return any(skill.percent is not None for skill in self.skills)
+
+
+def learner_panel_build(*, user_id: int, course_id: int, slug: str, title: str) -> LearnerPanel:
+    """One course's panel: every skill as adaptive.display shows it, and the next steps."""
+    shown = learner_shown(user_id=user_id, course_id=course_id)
+    return LearnerPanel(
+        course_slug=slug,
+        course_title=title,
+        updating=shown.updating,
+        skills=[
+            PanelSkill(
+                skill_id=item.skill_id,
+                name=item.name,
+                status=item.status,
+                label=status_label(item.status, _),
+                percent=item.percent,
+                estimate_percent=item.estimate_percent,
+                estimate_from=", ".join(item.estimate_from),
+                caveat=", ".join(item.caveat),
+            )
+            for item in shown.skills
+        ],
+        steps=learner_next_steps(user_id=user_id, course_id=course_id, gettext=_),
+    )
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """My courses and progress, my learning path, mastery per skill, recent activity."""
+    """My courses and progress; per course my shown mastery and next steps; recent activity."""
     progress = progress_for_user(user=request.user)
-    course_ids = [item.course_id for item in progress]
-    paths = [
-        (item, selectors.learning_path_steps_for_user(user=request.user, course_id=item.course_id))
+    user_id = cast(int, request.user.pk)
+    panels = [
+        (
+            item,
+            learner_panel_build(
+                user_id=user_id,
+                course_id=item.course_id,
+                slug=item.course_slug,
+                title=item.course_title,
+            ),
+        )
         for item in progress
     ]
     return render(
@@ -53,15 +119,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "adaptive/dashboard.html",
         {
             "progress": progress,
-            "paths": paths,
-            "has_path": any(steps for _item, steps in paths),
-            "mastery": selectors.skill_mastery_rows_for_user(
-                user=request.user, course_ids=course_ids
-            ),
+            "panels": panels,
             "attempts": attempt_recent_for_user(user=request.user, limit=8),
             "events": lesson_event_recent_for_user(user=request.user, limit=8),
         },
     )
+
+
+@login_required
+def learner_panel(request: HttpRequest, slug: str) -> HttpResponse:
+    """The caller's own panel for one course they are enrolled in (polled by htmx)."""
+    course = get_object_or_404(Course, slug=slug)
+    user_id = cast(int, request.user.pk)
+    if not learner_course_ids(user_id=user_id, course_id=course.pk):
+        raise Http404(_("You are not enrolled in this course."))
+    panel = learner_panel_build(
+        user_id=user_id, course_id=course.pk, slug=course.slug, title=course.title
+    )
+    response = render(request, "adaptive/partials/learner_panel.html", {"panel": panel})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @dataclass(frozen=True)
@@ -96,6 +173,54 @@ def auc_chart_points(rows: list[selectors.ModelVersionRow]) -> list[ChartPoint]:
     return points
 
 
+@dataclass(frozen=True)
+class HeatmapCell:
+    status: str
+    label: str
+    percent: int | None
+    caveat: str
+
+    @property
+    def bucket(self) -> int:
+        return min((self.percent or 0) // 25, 4)
+
+
+@dataclass(frozen=True)
+class ClassHeatmap:
+    skills: list[tuple[int, str]]
+    is_empty: bool
+
+
+def class_heatmap_build(
+    *, course_id: int, skills: list[tuple[int, str]], learners: list
+) -> tuple[ClassHeatmap, list[tuple[object, list[HeatmapCell]]]]:
+    """Heatmap cells: each learner's shown mastery (adaptive.display), as on their dashboard."""
+    shown = class_shown(course_id=course_id, user_ids=[learner.pk for learner in learners])
+    rows = []
+    for learner in learners:
+        by_skill = shown.get(learner.pk, {})
+        cells = []
+        for skill_id, _name in skills:
+            item = by_skill.get(skill_id)
+            status = item.status if item else NOT_STARTED
+            caveat = ""
+            if item and item.caveat:
+                caveat = _("prerequisite not mastered yet: %(skills)s") % {
+                    "skills": ", ".join(item.caveat)
+                }
+            cells.append(
+                HeatmapCell(
+                    status=status,
+                    label=status_label(status, _),
+                    percent=item.percent if item else None,
+                    caveat=caveat,
+                )
+            )
+        rows.append((learner, cells))
+    started = any(cell.percent is not None for _learner, cells in rows for cell in cells)
+    return ClassHeatmap(skills=skills, is_empty=not started), rows
+
+
 TRAINING_RUN_OPEN = (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
 
 
@@ -112,13 +237,9 @@ def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     course = _course_for_teacher(request, slug)
     enrollments = enrollment_list_for_course(course=course)
     skills = list(Skill.objects.filter(course=course).order_by("name").values_list("pk", "name"))
-    heatmap = selectors.mastery_heatmap(
-        skills=skills, user_ids=[enrollment.user_id for enrollment in enrollments]
+    heatmap, heatmap_rows = class_heatmap_build(
+        course_id=course.pk, skills=skills, learners=[e.user for e in enrollments]
     )
-    heatmap_rows = [
-        (enrollment.user, [heatmap.cells.get(enrollment.user_id, {}).get(pk) for pk, _n in skills])
-        for enrollment in enrollments
-    ]
     learner_stats = learner_attempt_stats_for_course(course=course)
     struggling = [
         item

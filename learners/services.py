@@ -14,7 +14,7 @@ from courses.exceptions import ApplicationError
 from courses.grading import answer_grade
 from courses.markdown import markdown_render
 from courses.models import Course, Exercise, Lesson, LessonBlock
-from learners.events import attempt_recorded_send
+from learners.events import attempt_recorded_send, enrollment_created_send, lesson_completed_send
 from learners.exceptions import AttemptError, EnrollmentError, LessonEventError
 from learners.models import Attempt, Enrollment, LessonEvent, User
 from learners.selectors import enrollment_get_active
@@ -55,9 +55,15 @@ def enrollment_create(*, user: User, course: Course) -> Enrollment:
                 enrollment = Enrollment.objects.create(user=user, course=course)
         except IntegrityError:  # a concurrent request enrolled the same user first
             enrollment = Enrollment.objects.get(user=user, course=course)
+        transaction.on_commit(
+            partial(enrollment_created_send, user_id=user.pk, course_id=course.pk)
+        )
     elif enrollment.status == Enrollment.Status.DROPPED:
         enrollment.status = Enrollment.Status.ACTIVE
         enrollment.save(update_fields=["status"])
+        transaction.on_commit(
+            partial(enrollment_created_send, user_id=user.pk, course_id=course.pk)
+        )
     return enrollment
 
 
@@ -169,6 +175,10 @@ def lesson_event_record(
     )
     event.full_clean()
     event.save()
+    if verb == LessonEvent.Verb.COMPLETED and block is None:
+        transaction.on_commit(
+            partial(lesson_completed_send, user_id=user.pk, course_id=lesson.module.course_id)
+        )
     return event
 
 

@@ -21,6 +21,8 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from adaptive.display import DisplayState, attempts_fold, shown_mastery
+from adaptive.display_store import display_graph, display_states_load, display_states_save
 from adaptive.models import LearnerState, LearningPath, PathStep, SkillMastery
 from adaptive.planning import (
     CourseGraph,
@@ -121,12 +123,21 @@ def success_matrix(
     return columns, matrix.astype(np.float32)
 
 
-def _activity_load(
-    *, course_id: int, user_ids: Sequence[int], graph: CourseGraph
-) -> tuple[dict[int, set[int]], dict[int, set[int]], dict[int, dict[int, datetime]]]:
-    """Completed lessons, attempted exercises and last practice per skill, for many learners."""
-    completed: dict[int, set[int]] = defaultdict(set)
-    for user_id, lesson_id in (
+@dataclass(frozen=True)
+class Activity:
+    """Per learner: completed lessons, attempted exercises, last practice per skill, and when
+    each exercise was last answered right."""
+
+    completed: dict[int, dict[int, datetime]]  # lesson id -> when last completed
+    attempted: dict[int, set[int]]
+    practised: dict[int, dict[int, datetime]]
+    solved_at: dict[int, dict[int, datetime]]
+
+
+def _activity_load(*, course_id: int, user_ids: Sequence[int], graph: CourseGraph) -> Activity:
+    """What the planner needs to know about many learners' activity, in three queries."""
+    completed: dict[int, dict[int, datetime]] = defaultdict(dict)
+    for user_id, lesson_id, last in (
         LessonEvent.objects.filter(
             user_id__in=user_ids,
             lesson__module__course_id=course_id,
@@ -134,24 +145,31 @@ def _activity_load(
             block__isnull=True,
         )
         .values_list("user_id", "lesson_id")
-        .distinct()
+        .annotate(last=Max("created_at"))
+        .order_by()
     ):
-        completed[user_id].add(lesson_id)
+        completed[user_id][lesson_id] = last
     exercise_skills = {exercise.id: exercise.skill_ids for exercise in graph.exercises}
     attempted: dict[int, set[int]] = defaultdict(set)
     practised: dict[int, dict[int, datetime]] = defaultdict(dict)
+    attempts = Attempt.objects.filter(course_id=course_id, user_id__in=user_ids)
     for user_id, exercise_id, last in (
-        Attempt.objects.filter(course_id=course_id, user_id__in=user_ids)
-        .values_list("user_id", "exercise_id")
-        .annotate(last=Max("created_at"))
-        .order_by()
+        attempts.values_list("user_id", "exercise_id").annotate(last=Max("created_at")).order_by()
     ):
         attempted[user_id].add(exercise_id)
         for skill_id in exercise_skills.get(exercise_id, ()):
             seen = practised[user_id].get(skill_id)
             if seen is None or last > seen:
                 practised[user_id][skill_id] = last
-    return completed, attempted, practised
+    solved_at: dict[int, dict[int, datetime]] = defaultdict(dict)
+    for user_id, exercise_id, last in (
+        attempts.filter(is_correct=True)
+        .values_list("user_id", "exercise_id")
+        .annotate(last=Max("created_at"))
+        .order_by()
+    ):
+        solved_at[user_id][exercise_id] = last
+    return Activity(completed, attempted, practised, solved_at)
 
 
 def plans_build(
@@ -165,40 +183,74 @@ def plans_build(
     now: datetime | None = None,
     histories: Mapping[int, History] | None = None,
 ) -> tuple[dict[int, dict[int, float]], dict[int, list[PlannedStep]]]:
-    """Mastery by skill and planned steps for each learner; `mastery` rows follow `user_ids`."""
+    """Raw mastery by skill and planned steps for each learner; `mastery` rows follow `user_ids`.
+
+    The planner plans on the shown mastery: each learner's display state (adaptive.display) is
+    brought up to date with the attempts not yet folded into it, and stored.
+    """
     now = now or timezone.now()
     config = config or planner_config_for(runtime)
     course_skill_ids = [skill.id for skill in graph.skills]
-    completed, attempted, practised = _activity_load(
-        course_id=course_id, user_ids=user_ids, graph=graph
-    )
+    activity = _activity_load(course_id=course_id, user_ids=user_ids, graph=graph)
     if histories is None:
         histories = histories_load(course_id=course_id, user_ids=list(user_ids))
     exercise_skills = {exercise.id: exercise.skill_ids for exercise in graph.exercises}
     columns, success = success_matrix(runtime, mastery, graph.exercises)
+    shown_graph = display_graph(graph)
+    shown_config = config.display
+    states = display_states_load(course_id=course_id, user_ids=user_ids)
+    changed: dict[int, tuple[DisplayState, int | None]] = {}
     by_skill: dict[int, dict[int, float]] = {}
     plans: dict[int, list[PlannedStep]] = {}
     for row, user_id in enumerate(user_ids):
-        by_skill[user_id] = mastery_by_skill(runtime, mastery[row], course_skill_ids)
+        raw = mastery_by_skill(runtime, mastery[row], course_skill_ids)
+        by_skill[user_id] = raw
+        history = histories[user_id]
+        state = states.get(user_id)
+        if (
+            state is None
+            or state.folded > len(history.exercise_ids)  # attempts were deleted
+            or state.threshold not in (None, config.mastery_threshold)  # another model kind
+        ):
+            state = DisplayState()
+        pending = [
+            (exercise_skills.get(exercise_id, ()), is_correct)
+            for exercise_id, is_correct in zip(
+                history.exercise_ids[state.folded :], history.correct[state.folded :], strict=True
+            )
+        ]
+        state = attempts_fold(state, pending, raw, shown_graph, shown_config)
+        if pending or user_id not in states or state.threshold is None:
+            state.threshold = config.mastery_threshold
+            changed[user_id] = (state, history.last_attempt_id)
+        shown = shown_mastery(state, raw, shown_graph, shown_config)
         snapshot = LearnerSnapshot(
-            mastery=by_skill[user_id],
+            mastery={s: item.value for s, item in shown.items() if item.value is not None},
+            caveats={s: item.caveat for s, item in shown.items() if item.caveat},
             predicted_success=_SuccessRow(columns, success[row]),
-            completed_lesson_ids=frozenset(completed.get(user_id, ())),
-            attempted_exercise_ids=frozenset(attempted.get(user_id, ())),
-            last_practised=practised.get(user_id, {}),
-            streaks=_streaks(histories[user_id], exercise_skills),
+            completed_lesson_ids=frozenset(activity.completed.get(user_id, ())),
+            lesson_read_at=activity.completed.get(user_id, {}),
+            attempted_exercise_ids=frozenset(activity.attempted.get(user_id, ())),
+            last_practised=activity.practised.get(user_id, {}),
+            solved_at=activity.solved_at.get(user_id, {}),
+            wrong=_wrong_answers(history, exercise_skills),
         )
         plans[user_id] = plan_build(graph, snapshot, config, now=now)
+    if changed:
+        display_states_save(course_id=course_id, states=changed, now=now)
     return by_skill, plans
 
 
-def _streaks(history: History, exercise_skills: Mapping[int, tuple[int, ...]]) -> dict[int, int]:
-    """skill id -> right answers in a row at the end of the learner's attempts on that skill."""
-    streaks: dict[int, int] = {}
+def _wrong_answers(
+    history: History, exercise_skills: Mapping[int, tuple[int, ...]]
+) -> dict[int, int]:
+    """skill id -> the learner's wrong answers on it."""
+    wrong: dict[int, int] = {}
     for exercise_id, is_correct in zip(history.exercise_ids, history.correct, strict=True):
-        for skill_id in exercise_skills.get(exercise_id, ()):
-            streaks[skill_id] = streaks.get(skill_id, 0) + 1 if is_correct else 0
-    return streaks
+        if not is_correct:
+            for skill_id in exercise_skills.get(exercise_id, ()):
+                wrong[skill_id] = wrong.get(skill_id, 0) + 1
+    return wrong
 
 
 # Bulk writes ------------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def test_a_student_gets_their_next_lesson_and_the_reason(world):
     assert response.status_code == 200
     body = response.json()
     assert body["next_lesson"]["id"] == world["first"].pk
-    assert body["reason"].startswith("You are ready to learn Basics")
+    assert body["reason"].startswith("Learn Basics with this lesson")
     assert body["reason_detail"]["prerequisite_of"] == ["Advanced"]
     assert body["model_version"] is None
     assert [step["kind"] for step in body["next_steps"]][:1] == ["lesson"]
@@ -157,9 +157,15 @@ def test_my_learning_path_and_mastery_are_my_own(world):
     assert response.status_code == 200
     paths = response.json()["results"]
     assert [path["course"]["id"] for path in paths] == [world["course"].pk]
-    assert paths[0]["steps"][0]["sentence"].startswith("You are ready to learn Basics")
+    assert paths[0]["steps"][0]["sentence"].startswith("Learn Basics with this lesson")
     assert {row["skill"]["name"] for row in mastery.json()["results"]} == {"Basics", "Advanced"}
-    assert other.json()["results"] == []
+    # student_b has answered nothing: every skill not started, no number, whatever the model says
+    assert {
+        (row["skill"]["name"], row["status"], row["percent"]) for row in other.json()["results"]
+    } == {
+        ("Basics", "not_started", None),
+        ("Advanced", "not_started", None),
+    }
 
 
 @pytest.mark.parametrize(

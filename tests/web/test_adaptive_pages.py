@@ -1,24 +1,33 @@
 """Dashboards with the adaptive loop's data: heatmap, mastery bars, AUC chart, retrain button."""
 
+import itertools
+import re
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from adaptive.display_store import learner_shown
 from adaptive.models import ModelVersion, SkillMastery, TrainingRun
+from adaptive.services.knowledge_state import learner_refresh
+from courses.models import SkillPrerequisite
+from learners.services import attempt_submit, enrollment_create, lesson_event_record
 
 pytestmark = pytest.mark.django_db
 
 
-def test_class_dashboard_draws_the_heatmap_and_the_auc_of_each_version(client, classroom):
-    fractions, equations = classroom.skills
-    SkillMastery.objects.create(
-        user=classroom.student, skill=fractions, course=classroom.course, probability=0.9
-    )
-    SkillMastery.objects.create(
-        user=classroom.student, skill=equations, course=classroom.course, probability=0.2
-    )
+def _answer(classroom, *, right: bool, exercise=None) -> None:
+    """Answer through the service: the attempt commits, the (eager) task updates the state."""
+    exercise = exercise or classroom.numeric
+    attempt_submit(user=classroom.student, exercise=exercise, answer=42 if right else 7)
+
+
+def test_class_dashboard_draws_the_heatmap_and_the_auc_of_each_version(
+    client, classroom, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _answer(classroom, right=True)
     now = timezone.now()
     for days, auc in ((3, 0.71), (2, 0.74), (1, 0.78)):
         ModelVersion.objects.create(
@@ -32,23 +41,132 @@ def test_class_dashboard_draws_the_heatmap_and_the_auc_of_each_version(client, c
     page = client.get(reverse("adaptive:class_dashboard", args=["algebra"])).content.decode()
     assert 'data-empty="heatmap"' not in page
     assert '<th scope="row">student</th>' in page
-    assert '<td class="m-4">90</td>' in page  # Fractions first: columns are in name order
-    assert '<td class="m-1">20</td>' in page
+    # Equations first (columns in name order): one right answer, shown as the student sees it
+    shown = learner_shown(user_id=classroom.student.pk, course_id=classroom.course.pk)
+    equations = next(item for item in shown.skills if item.name == "Equations")
+    assert equations.status == "learning"
+    assert equations.percent is not None
+    cell = f'<td class="m-{equations.percent // 25}" data-status="learning" title="learning">'
+    assert f"{cell}{equations.percent}</td>" in page
+    # Fractions was never practised: not started, no number, whatever the model estimates
+    assert '<td class="m-none" data-status="not_started" title="not started">\u2013</td>' in page
     assert page.count('class="point"') == 3
     assert "0.780" in page
 
 
-def test_student_dashboard_shows_a_bar_per_mastered_skill(client, classroom):
-    SkillMastery.objects.create(
-        user=classroom.student,
-        skill=classroom.skills[0],
-        course=classroom.course,
-        probability=0.64,
-    )
-    client.force_login(classroom.student)
+def test_a_new_student_sees_not_started_on_every_skill_and_a_planned_path(
+    client, django_capture_on_commit_callbacks
+):
+    course, student = _published_course_and_student()
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment_create(user=student, course=course)
+    # a model that thinks everybody knows everything must not show up as bars
+    SkillMastery.objects.filter(user=student).update(probability=0.81)
+    client.force_login(student)
     page = client.get(reverse("adaptive:dashboard")).content.decode()
-    assert 'style="width: 64%"' in page
-    assert 'data-empty="mastery"' not in page
+    assert page.count('data-status="not_started"') == 2
+    assert "81%" not in page
+    assert 'style="width:' not in page
+    # enrolment planned the path at once: the first lesson, said plainly
+    assert "Start Basics with this lesson: you have not practised it yet." in page
+
+
+def _published_course_and_student():
+    from tests.factories import (
+        CourseFactory,
+        LessonFactory,
+        ModuleFactory,
+        SkillFactory,
+        UserFactory,
+    )
+
+    course = CourseFactory(slug="fresh", title="Fresh course", status="published")
+    basics = SkillFactory(course=course, name="Basics")
+    advanced = SkillFactory(course=course, name="Advanced")
+    SkillPrerequisite.objects.create(skill=advanced, requires=basics)
+    lesson = LessonFactory(module=ModuleFactory(course=course), title="Basics 1", position=1)
+    lesson.skills.set([basics])
+    return course, UserFactory(username="newcomer")
+
+
+def test_a_right_answer_raises_the_bar_and_a_wrong_one_never_does(
+    client, classroom, django_capture_on_commit_callbacks
+):
+    client.force_login(classroom.student)
+    url = reverse("adaptive:learner-panel", args=["algebra"])
+    seen = []
+    for right in (False, True, True, False, True, True, True):
+        with django_capture_on_commit_callbacks(execute=True):
+            _answer(classroom, right=right)
+        page = client.get(url).content.decode()
+        assert 'data-updating="false"' in page
+        match = re.search(
+            r'data-status="(\w+)"><span class="skill-name">Equations.*?'
+            r'(?:style="width: (\d+)%")',
+            page,
+            re.S,
+        )
+        assert match is not None
+        seen.append((right, int(match.group(2)), match.group(1)))
+    for (_, before, _s), (right, after, _t) in itertools.pairwise(seen):
+        assert after >= before if right else after <= before
+    # three right in a row: mastered on the bar, as in the planner
+    assert seen[-1][2] == "mastered"
+
+
+def test_the_panel_says_updating_until_the_worker_applied_the_answer(
+    client, classroom, django_capture_on_commit_callbacks
+):
+    client.force_login(classroom.student)
+    url = reverse("adaptive:learner-panel", args=["algebra"])
+    with django_capture_on_commit_callbacks(execute=False):  # no task ran yet
+        _answer(classroom, right=True)
+    page = client.get(url).content.decode()
+    assert 'data-updating="true"' in page
+    assert "every 1s" in page
+    learner_refresh(user_id=classroom.student.pk, course_id=classroom.course.pk, replan_always=True)
+    page = client.get(url).content.decode()
+    assert 'data-updating="false"' in page
+    assert "every 1s" not in page
+    assert 'hx-trigger="attempt-recorded from:body"' in page
+
+
+def test_the_panel_shows_only_the_callers_own_course_data(client, classroom):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="outsider"))
+    assert client.get(reverse("adaptive:learner-panel", args=["algebra"])).status_code == 404
+    client.logout()
+    response = client.get(reverse("adaptive:learner-panel", args=["algebra"]))
+    assert response.status_code == 302
+
+
+def test_an_exercise_step_links_to_the_exercise_and_a_completed_lesson_leaves_at_once(
+    client, classroom, django_capture_on_commit_callbacks
+):
+    client.force_login(classroom.student)
+    first_url = reverse("learners:lesson", args=["algebra", classroom.lessons[0].pk])
+    second_url = reverse("learners:lesson", args=["algebra", classroom.lessons[1].pk])
+
+    def path() -> str:
+        page = client.get(reverse("adaptive:dashboard")).content.decode()
+        return page[page.index('id="learning-path"') : page.index('id="activity"')]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        learner_refresh(
+            user_id=classroom.student.pk, course_id=classroom.course.pk, replan_always=True
+        )
+    before = path()
+    assert f'href="{first_url}"' in before  # Fractions is new: its lesson comes first
+    # Equations has no lesson: its exercise, on the second lesson's page, at its anchor
+    assert f'href="{second_url}#exercise-{classroom.numeric.pk}"' in before
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lesson_event_record(user=classroom.student, lesson=classroom.lessons[0], verb="completed")
+
+    after = path()  # re-planned on completion, no answer needed
+    assert f'href="{first_url}"' not in after
+    assert f'href="{first_url}#exercise-{classroom.single.pk}"' in after
 
 
 def test_the_retrain_button_queues_one_run_and_its_progress_is_polled(
