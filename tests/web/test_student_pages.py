@@ -1,5 +1,6 @@
 """Accounts, catalogue, course page and lesson player, through Django's test client."""
 
+import json
 import re
 
 import pytest
@@ -109,7 +110,7 @@ def test_course_page_shows_syllabus_skills_and_an_enrol_button(client, classroom
     assert response.status_code == 302
     assert Enrollment.objects.filter(user=newcomer, course=classroom.course).exists()
     page = client.get(reverse("learners:course_detail", args=["algebra"])).content.decode()
-    assert "0 of 2 lessons complete" in page
+    assert "0 of 2 lessons complete and 0 of 2 exercises solved: 0.0% of the course." in page
 
 
 def test_draft_course_page_is_hidden_from_students(client):
@@ -174,23 +175,32 @@ def test_answers_are_graded_on_the_server_with_hints_counted(client, classroom):
     wrong, right = classroom.single.choices.order_by("position").reverse()
     hint = client.post(
         reverse("learners:hint", args=[classroom.single.pk]),
-        {"hints_used": "0"},
+        {"hints_shown": "5"},  # a learner's count comes from the server, not from this
         HTTP_HX_REQUEST="true",
     ).content.decode()
     assert "Two equal parts." in hint
     assert 'value="1"' in hint
     first = client.post(
         reverse("learners:attempt", args=[classroom.single.pk]),
-        {"answer": str(wrong.pk), "hints_used": "1"},
-    ).content.decode()
-    assert "Not quite" in first
-    assert "Too small." in first
+        {"answer": str(wrong.pk), "hints_used": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    first_page = first.content.decode()
+    assert "Not quite. Try again." in first_page
+    assert "Too small." in first_page
+    assert "One half is 1/2." not in first_page  # no worked solution after a first wrong answer
+    assert 'data-solution-shown="false"' in first_page
+    assert "1 of 3 attempts used, 2 left." in first_page
+    assert json.loads(first.headers["HX-Trigger"]) == {
+        "attempt-recorded": {"exercise": classroom.single.pk}
+    }
     second = client.post(
         reverse("learners:attempt", args=[classroom.single.pk]),
-        {"answer": str(right.pk), "hints_used": "1", "is_correct": "false"},
+        {"answer": str(right.pk), "hints_used": "2", "is_correct": "false"},
     ).content.decode()
     assert "Correct!" in second
     assert "One half is 1/2." in second
+    assert "Solved on attempt 2 of 3." in second
     attempts = list(Attempt.objects.filter(user=classroom.student).order_by("id"))
     assert [(a.is_correct, a.hints_used) for a in attempts] == [(False, 1), (True, 1)]
 
@@ -210,7 +220,8 @@ def test_mark_complete_moves_on_and_counts_in_progress(client, classroom):
     response = client.post(reverse("learners:lesson_complete", args=["algebra", first.pk]))
     assert response.url == reverse("learners:lesson", args=["algebra", second.pk])
     page = client.get(reverse("learners:course_detail", args=["algebra"])).content.decode()
-    assert "1 of 2 lessons complete (50.0%)" in page
+    # one lesson of two and no exercise of two: a quarter of the course's items
+    assert "1 of 2 lessons complete and 0 of 2 exercises solved: 25.0% of the course." in page
 
 
 def test_authored_markdown_is_sanitised_and_math_kept_as_tex_outside_code():
