@@ -85,7 +85,7 @@ def _inside_attribute_syntax(before: str) -> bool:
 
 
 class MathInlineProcessor(InlineProcessor):
-    def handleMatch(  # type: ignore[override]
+    def handleMatch(
         self, m: re.Match[str], data: str
     ) -> tuple[etree.Element | None, int | None, int | None]:
         if _inside_attribute_syntax(data[: m.start(0)]):

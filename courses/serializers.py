@@ -213,7 +213,7 @@ class ExerciseLearnerSerializer(serializers.ModelSerializer):
 class ExerciseEditorSerializer(ExerciseLearnerSerializer):
     """What the course's editors see: everything, answers included."""
 
-    choices = ChoiceEditorSerializer(many=True, read_only=True)  # type: ignore[assignment]
+    choices = ChoiceEditorSerializer(many=True, read_only=True)
     hints = HintSerializer(many=True, read_only=True)
     accepted_answers = serializers.ListField(child=serializers.CharField(), read_only=True)
     explanation_html = serializers.SerializerMethodField()
