@@ -73,8 +73,9 @@ class Attempt(models.Model):
     # Counted on the server from the learner's HintReveal rows, never taken from the client.
     hints_used = models.PositiveIntegerField(default=0)
     # The learner asked to see the solution: recorded as a wrong answer (the model must not read
-    # it as known), and no graded attempt follows it.
-    is_revealed = models.BooleanField(default=False)
+    # it as known), and no graded attempt follows it. A database default too: the bulk importer
+    # writes attempts with COPY and names only the columns it knows.
+    is_revealed = models.BooleanField(default=False, db_default=False)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Set only for imported interactions, so that a second import adds nothing.

@@ -399,4 +399,4 @@ def test_the_learner_panel_container_is_there_only_when_the_adaptive_app_serves_
         assert 'id="learner-panel"' not in page
     else:
         assert f'hx-get="{url}"' in page
-        assert 'hx-trigger="load, attempt-recorded from:body"' in page
+        assert 'hx-trigger="load"' in page
