@@ -75,7 +75,7 @@ def large_course():
     [
         ("anonymous", "courses:catalogue", 6),
         ("student", "learners:course_detail", 16),
-        ("student", "learners:lesson", 20),
+        ("student", "learners:lesson", 22),  # + the learner's attempts and hint reveals
         ("student", "adaptive:dashboard", 16),
         ("teacher", "courses:studio_home", 8),
         ("teacher", "courses:studio_course", 14),
