@@ -323,6 +323,8 @@ def _exercise_prepare(
         choice.is_shown_correct = correct is not None and choice.pk in correct_ids
     exercise.correct_choices = [c for c in exercise.choices.all() if c.is_shown_correct]
     exercise.chosen_choices = [c for c in exercise.choices.all() if c.was_chosen]
+    exercise.answer_text = _answer_text(chosen)
+    exercise.correct_answer_text = _answer_text(correct)
     exercise.shown_hints = [
         _hint_prepare(hint)
         for hint in exercise.hints.all()
@@ -350,6 +352,13 @@ def _verdict(result: AttemptResult, action: str) -> str:
     if state.is_exhausted:
         return _("No attempts left.")
     return _("Your last answer was not right.")
+
+
+def _answer_text(value: Any) -> str:
+    # Numeric answers are stored as floats: show 42, not 42.0.
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return "" if value is None else str(value)
 
 
 def _hint_prepare(hint: Any) -> Any:

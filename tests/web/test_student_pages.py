@@ -400,3 +400,19 @@ def test_the_learner_panel_container_is_there_only_when_the_adaptive_app_serves_
     else:
         assert f'hx-get="{url}"' in page
         assert 'hx-trigger="load"' in page
+
+
+def test_a_numeric_answer_is_remembered_as_written_without_a_trailing_zero(client, classroom):
+    client.force_login(classroom.student)
+    _attempt(client, classroom.numeric, "41")
+
+    page = client.get(
+        reverse("learners:lesson", args=["algebra", classroom.lessons[1].pk])
+    ).content.decode()
+
+    assert f'id="answer-{classroom.numeric.pk}" name="answer"' in page
+    assert 'value="41"' in page
+    assert '<span class="answer-text">41</span>' in page
+    assert "1 of 3 attempts used, 2 left." in page
+    assert "Your last answer was not right." in page
+    assert "6 x 7 = 42." not in page
