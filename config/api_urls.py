@@ -32,9 +32,12 @@ from learners.api import (
     AttemptViewSet,
     AuthTokenView,
     EnrollmentViewSet,
+    ExerciseStateView,
+    HintRevealView,
     LessonEventViewSet,
     MeView,
     MyProgressView,
+    SolutionRevealView,
     VideoResumeView,
 )
 
@@ -67,6 +70,9 @@ urlpatterns = [
     path("auth/token", AuthTokenView.as_view(), name="auth-token"),
     path("me", MeView.as_view(), name="me"),
     path("me/progress", MyProgressView.as_view(), name="me-progress"),
+    path("exercises/<int:pk>/state", ExerciseStateView.as_view(), name="exercise-state"),
+    path("exercises/<int:pk>/solution", SolutionRevealView.as_view(), name="exercise-solution"),
+    path("exercises/<int:pk>/hints/next", HintRevealView.as_view(), name="exercise-hint-next"),
     path("blocks/<int:pk>/resume", VideoResumeView.as_view(), name="block-resume"),
     path("recommend", RecommendView.as_view(), name="recommend"),
     path("me/learning-path", MyLearningPathView.as_view(), name="me-learning-path"),

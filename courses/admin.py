@@ -374,6 +374,7 @@ class ExerciseForm(forms.ModelForm):
             "tolerance",
             "accepted_answers",
             "explanation_md",
+            "max_attempts",
             "external_id",
         ]
 

@@ -5,7 +5,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import Course, Exercise, LessonBlock, Skill
+from courses.models import (
+    DEFAULT_MAX_ATTEMPTS,
+    MAX_ATTEMPTS_LIMIT,
+    Course,
+    Exercise,
+    LessonBlock,
+    Skill,
+)
 from courses.services import ChoiceData
 
 
@@ -115,6 +122,17 @@ class ExerciseForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    max_attempts = forms.IntegerField(
+        label=_("Attempts allowed"),
+        min_value=1,
+        max_value=MAX_ATTEMPTS_LIMIT,
+        initial=DEFAULT_MAX_ATTEMPTS,
+        required=False,
+        help_text=_(
+            "Graded answers a learner gets; the correct answer and the explanation are shown "
+            "after a right answer, after the last attempt, or when the learner asks for them."
+        ),
+    )
     hints = forms.CharField(
         label=_("Hints (one per line, in order)"),
         required=False,
@@ -139,6 +157,8 @@ class ExerciseForm(forms.Form):
         data["skills"] = list(data["skills"])
         if data.get("tolerance") is None:
             data["tolerance"] = 0.0
+        if data.get("max_attempts") is None:  # left empty: keep the exercise's (or the default)
+            data.pop("max_attempts", None)
         return data
 
 

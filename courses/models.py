@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -141,6 +141,10 @@ class Lesson(models.Model):
         return self.title
 
 
+DEFAULT_MAX_ATTEMPTS = 3
+MAX_ATTEMPTS_LIMIT = 20
+
+
 class Exercise(models.Model):
     class Kind(models.TextChoices):
         SINGLE = "single", _("Single choice")
@@ -158,6 +162,12 @@ class Exercise(models.Model):
     # For `text` exercises: every accepted answer, compared after NFKC, case and space folding.
     accepted_answers = models.JSONField(default=list, blank=True)
     explanation_md = models.TextField(blank=True)
+    # Graded attempts a learner gets before the answer and the explanation are shown.
+    max_attempts = models.PositiveSmallIntegerField(
+        default=DEFAULT_MAX_ATTEMPTS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_ATTEMPTS_LIMIT)],
+        help_text=_("Graded answers allowed before the solution is shown."),
+    )
     # A stable key for imported problems (e.g. an ASSISTments problem id); blank for authored ones.
     external_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -167,6 +177,10 @@ class Exercise(models.Model):
         ordering = ["course", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(tolerance__gte=0), name="exercise_tolerance_gte_0"),
+            models.CheckConstraint(
+                condition=Q(max_attempts__gte=1, max_attempts__lte=MAX_ATTEMPTS_LIMIT),
+                name="exercise_max_attempts_range",
+            ),
             models.CheckConstraint(
                 condition=~Q(kind="numeric") | Q(numeric_answer__isnull=False),
                 name="exercise_numeric_has_answer",

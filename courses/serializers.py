@@ -10,8 +10,18 @@ from django.conf import settings
 from django.db import models
 from rest_framework import serializers
 
-from courses.markdown import markdown_render
-from courses.models import Choice, Course, Exercise, Hint, Lesson, LessonBlock, Module, Skill
+from courses.markdown import markdown_inline_render, markdown_render
+from courses.models import (
+    MAX_ATTEMPTS_LIMIT,
+    Choice,
+    Course,
+    Exercise,
+    Hint,
+    Lesson,
+    LessonBlock,
+    Module,
+    Skill,
+)
 from courses.selectors import (
     course_list_visible,
     exercise_list_visible,
@@ -135,24 +145,39 @@ class SkillSerializer(serializers.ModelSerializer):
 
 
 class ChoiceLearnerSerializer(serializers.ModelSerializer):
+    text_html = serializers.SerializerMethodField()
+
     class Meta:
         model = Choice
-        fields = ["id", "text", "position"]
+        fields = ["id", "text", "text_html", "position"]
         read_only_fields = fields
 
+    def get_text_html(self, choice: Choice) -> str:
+        return markdown_inline_render(choice.text)
 
-class ChoiceEditorSerializer(serializers.ModelSerializer):
+
+class ChoiceEditorSerializer(ChoiceLearnerSerializer):
+    feedback_html = serializers.SerializerMethodField()
+
     class Meta:
         model = Choice
-        fields = ["id", "text", "position", "is_correct", "feedback"]
+        fields = [*ChoiceLearnerSerializer.Meta.fields, "is_correct", "feedback", "feedback_html"]
         read_only_fields = fields
+
+    def get_feedback_html(self, choice: Choice) -> str:
+        return markdown_inline_render(choice.feedback)
 
 
 class HintSerializer(serializers.ModelSerializer):
+    text_html = serializers.SerializerMethodField()
+
     class Meta:
         model = Hint
-        fields = ["position", "text"]
+        fields = ["position", "text", "text_html"]
         read_only_fields = fields
+
+    def get_text_html(self, hint: Hint) -> str:
+        return markdown_inline_render(hint.text)
 
 
 class ExerciseLearnerSerializer(serializers.ModelSerializer):
@@ -174,6 +199,7 @@ class ExerciseLearnerSerializer(serializers.ModelSerializer):
             "skills",
             "choices",
             "hint_count",
+            "max_attempts",
         ]
         read_only_fields = fields
 
@@ -187,7 +213,7 @@ class ExerciseLearnerSerializer(serializers.ModelSerializer):
 class ExerciseEditorSerializer(ExerciseLearnerSerializer):
     """What the course's editors see: everything, answers included."""
 
-    choices = ChoiceEditorSerializer(many=True, read_only=True)  # type: ignore[assignment]
+    choices = ChoiceEditorSerializer(many=True, read_only=True)
     hints = HintSerializer(many=True, read_only=True)
     accepted_answers = serializers.ListField(child=serializers.CharField(), read_only=True)
     explanation_html = serializers.SerializerMethodField()
@@ -215,7 +241,11 @@ class ExerciseEditorSerializer(ExerciseLearnerSerializer):
 class HintRevealSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     text = serializers.CharField()
+    text_html = serializers.SerializerMethodField()
     hint_count = serializers.IntegerField()
+
+    def get_text_html(self, hint: dict[str, Any]) -> str:
+        return markdown_inline_render(hint["text"])
 
 
 # Input ------------------------------------------------------------------------------------------
@@ -315,6 +345,9 @@ class ExerciseUpdateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=500), max_length=100, required=False
     )
     explanation_md = _markdown_field(required=False)
+    max_attempts = serializers.IntegerField(
+        min_value=1, max_value=MAX_ATTEMPTS_LIMIT, required=False
+    )
     choices = ChoiceInputSerializer(many=True, required=False, max_length=50)  # type: ignore[call-arg]
     hints = serializers.ListField(
         child=serializers.CharField(max_length=MARKDOWN_MAX_CHARS), max_length=20, required=False

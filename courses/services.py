@@ -441,6 +441,7 @@ EXERCISE_FIELDS = {
     "tolerance",
     "accepted_answers",
     "explanation_md",
+    "max_attempts",
     "external_id",
 }
 

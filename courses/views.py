@@ -463,6 +463,7 @@ def _exercise_form_page(
             "tolerance": exercise.tolerance,
             "accepted_answers": "\n".join(exercise.accepted_answers or []),
             "explanation_md": exercise.explanation_md,
+            "max_attempts": exercise.max_attempts,
             "hints": "\n".join(hint.text for hint in exercise.hints.all()),
             "skills": list(exercise.skills.all()),
         }

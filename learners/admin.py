@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from learners.models import Attempt, Enrollment, LessonEvent, User
+from learners.models import Attempt, Enrollment, HintReveal, LessonEvent, User
 
 
 @admin.register(User)
@@ -66,13 +66,22 @@ class AttemptAdmin(AppendOnlyAdmin):
         "exercise",
         "course",
         "is_correct",
+        "is_revealed",
         "hints_used",
         "duration_ms",
         "created_at",
     ]
-    list_filter = ["is_correct", "created_at", "course"]
+    list_filter = ["is_correct", "is_revealed", "created_at", "course"]
     search_fields = ["user__username", "exercise__title", "exercise__external_id", "external_id"]
     list_select_related = ["user", "exercise", "course"]
+
+
+@admin.register(HintReveal)
+class HintRevealAdmin(AppendOnlyAdmin):
+    list_display = ["id", "user", "exercise", "position", "created_at"]
+    list_filter = ["created_at", "exercise__course"]
+    search_fields = ["user__username", "exercise__title"]
+    list_select_related = ["user", "exercise"]
 
 
 @admin.register(LessonEvent)

@@ -17,12 +17,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses.api import ID_PATTERN, query_id
-from courses.selectors import lesson_block_list_visible
+from courses.markdown import markdown_inline_render
+from courses.models import Exercise
+from courses.selectors import exercise_list_visible, lesson_block_list_visible
 from learners import services
+from learners.exceptions import AttemptLimitError
 from learners.models import Attempt, Enrollment, LessonEvent, User
 from learners.selectors import (
     attempt_list_visible,
     enrollment_list_for_user,
+    exercise_state_for_user,
     lesson_event_list_for_user,
     progress_for_user,
     video_resume_position,
@@ -36,12 +40,16 @@ from learners.serializers import (
     CredentialsSerializer,
     EnrollmentCreateSerializer,
     EnrollmentSerializer,
+    ExerciseStateSerializer,
+    HintRevealResultSerializer,
     LessonEventCreateSerializer,
     LessonEventSerializer,
     ProfileUpdateSerializer,
     ResumePositionSerializer,
+    SolutionSerializer,
     UserSerializer,
 )
+from learners.services import AttemptResult
 
 
 def _caller(request: Request) -> User:
@@ -178,19 +186,99 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, LearnerVi
 
     @extend_schema(
         request=AttemptCreateSerializer,
-        responses={201: AttemptResultSerializer},
-        summary="Answer an exercise; the server grades it and reveals the answer",
+        responses={201: AttemptResultSerializer, 409: None},
+        summary="Answer an exercise; the server grades it",
+        description="The correct answer and the explanation come back only after a right "
+        "answer or the last allowed one (`state.solution_shown`). Once every attempt is used "
+        "or the solution was asked for, the exercise answers 409.",
     )
     def create(self, request: Request) -> Response:
         fields = _validated(self, AttemptCreateSerializer)
-        result = services.attempt_submit(user=_caller(request), **fields)
-        body = {
-            "feedback": result.feedback,
-            "explanation_html": result.explanation_html,
-            "correct_answer": result.correct_answer,
-        }
+        fields.pop("hints_used", None)  # counted on the server from the recorded reveals
+        try:
+            result = services.attempt_submit(user=_caller(request), **fields)
+        except AttemptLimitError as error:
+            raise Conflict(error.message) from error
+        return Response(_result_body(result), status=status.HTTP_201_CREATED)
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+def _result_body(result: AttemptResult) -> dict[str, Any]:
+    return {
+        **AttemptSerializer(result.attempt).data,
+        "feedback": result.feedback,
+        "feedback_html": result.feedback_html,
+        "explanation_html": result.explanation_html,
+        "correct_answer": result.correct_answer,
+        "state": ExerciseStateSerializer(result.state).data,
+    }
+
+
+def _exercise_visible(request: Request, pk: int) -> Exercise:
+    exercise = exercise_list_visible(user=_caller(request)).filter(pk=pk).first()
+    if exercise is None:
+        raise exceptions.NotFound("There is no such exercise.")
+    return exercise
+
+
+class ExerciseStateView(APIView):
+    """The caller's attempts used and left, solved or not, and last answer on one exercise."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(responses=ExerciseStateSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        exercise = _exercise_visible(request, pk)
+        state = exercise_state_for_user(user=_caller(request), exercise=exercise)
+        return Response(ExerciseStateSerializer(state).data)
+
+
+class SolutionRevealView(APIView):
+    """Ask for the solution: recorded as a wrong answer, after which no attempt is graded."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(request=None, responses=SolutionSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        exercise = _exercise_visible(request, pk)
+        result = services.solution_reveal(user=_caller(request), exercise=exercise)
         return Response(
-            {**AttemptSerializer(result.attempt).data, **body}, status=status.HTTP_201_CREATED
+            SolutionSerializer(
+                {
+                    "correct_answer": result.correct_answer,
+                    "explanation_html": result.explanation_html,
+                    "state": result.state,
+                }
+            ).data
+        )
+
+
+class HintRevealView(APIView):
+    """Reveal the caller's next hint; it is recorded and counted in their next attempts."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(request=None, responses={200: HintRevealResultSerializer, 409: None})
+    def post(self, request: Request, pk: int) -> Response:
+        exercise = _exercise_visible(request, pk)
+        result = services.hint_reveal_next(user=_caller(request), exercise=exercise)
+        if result.hint is None:
+            raise Conflict("Every hint of this exercise is already shown.")
+        return Response(
+            HintRevealResultSerializer(
+                {
+                    "position": result.hint.position,
+                    "text": result.hint.text,
+                    "text_html": markdown_inline_render(result.hint.text),
+                    "hints_used": result.hints_used,
+                    "hint_count": result.hint_total,
+                }
+            ).data
         )
 
 

@@ -11,5 +11,9 @@ class AttemptError(ApplicationError):
     """The attempt cannot be recorded."""
 
 
+class AttemptLimitError(AttemptError):
+    """The exercise takes no more answers from this learner (an HTTP 409 in the API)."""
+
+
 class LessonEventError(ApplicationError):
     """The lesson event cannot be recorded."""

@@ -47,11 +47,16 @@ def answer_from_post(*, exercise: Exercise, data: Any) -> Any:
     """The answer in the shape `attempt_submit` expects, read from the exercise's form fields."""
     if exercise.kind == Exercise.Kind.SINGLE:
         value = data.get("answer", "")
-        return int(value) if value.isdigit() else value or None
+        return _choice_id(value) if value else None
     if exercise.kind == Exercise.Kind.MULTIPLE:
-        values = data.getlist("answer")
-        return [int(value) if value.isdigit() else value for value in values]
+        return [_choice_id(value) for value in data.getlist("answer")]
     return data.get("answer", "")
+
+
+def _choice_id(value: str) -> int | str:
+    # str.isdigit() is also true for "²" and other Unicode digits that int() refuses, and a
+    # posted id of thousands of digits is no id: both stay text, which grading refuses.
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else value
 
 
 def int_from_post(data: Any, name: str, default: int = 0) -> int:

@@ -70,7 +70,12 @@ class Attempt(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="attempts")
     answer = models.JSONField()
     is_correct = models.BooleanField()
+    # Counted on the server from the learner's HintReveal rows, never taken from the client.
     hints_used = models.PositiveIntegerField(default=0)
+    # The learner asked to see the solution: recorded as a wrong answer (the model must not read
+    # it as known), and no graded attempt follows it. A database default too: the bulk importer
+    # writes attempts with COPY and names only the columns it knows.
+    is_revealed = models.BooleanField(default=False, db_default=False)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Set only for imported interactions, so that a second import adds nothing.
@@ -88,10 +93,36 @@ class Attempt(models.Model):
                 condition=~Q(external_id=""),
                 name="attempt_unique_external_id",
             ),
+            models.CheckConstraint(
+                condition=Q(is_revealed=False) | Q(is_correct=False),
+                name="attempt_revealed_is_not_correct",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Attempt {self.pk} by {self.user_id}"
+
+
+class HintReveal(models.Model):
+    """A hint the learner chose to see; append-only, one row per hint and learner."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="hint_reveals")
+    exercise = models.ForeignKey(Exercise, on_delete=models.PROTECT, related_name="hint_reveals")
+    # The hint's position, not a key: editing an exercise replaces its Hint rows.
+    position = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "exercise", "position"], name="hint_reveal_unique"
+            ),
+            models.CheckConstraint(condition=Q(position__gte=1), name="hint_reveal_position_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw hint {self.position} of {self.exercise_id}"
 
 
 class LessonEvent(models.Model):

@@ -1,12 +1,14 @@
 """Reads of learner activity; every function takes the user whose data it returns."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from courses.models import Course, Exercise, Lesson, LessonBlock
 from courses.selectors import course_list_editable
-from learners.models import Attempt, Enrollment, LessonEvent, User
+from learners.models import Attempt, Enrollment, HintReveal, LessonEvent, User
 
 POSITION_VERBS = (
     LessonEvent.Verb.PLAYED,
@@ -32,9 +34,11 @@ class CourseProgress:
 
     @property
     def percent_complete(self) -> float:
-        if not self.lessons_total:
+        """Share of the course's items done: lessons completed and exercises solved alike."""
+        items = self.lessons_total + self.exercises_total
+        if not items:
             return 0.0
-        return round(100.0 * self.lessons_completed / self.lessons_total, 1)
+        return round(100.0 * (self.lessons_completed + self.exercises_solved) / items, 1)
 
 
 def enrollment_get_active(*, user: User, course: Course) -> Enrollment | None:
@@ -93,7 +97,10 @@ def lesson_completed_ids(*, user: User, course: Course) -> set[int]:
 
 
 def course_progress(*, user: User, enrollment: Enrollment) -> CourseProgress:
-    """Lessons completed and exercises solved by the user in one course, in four queries."""
+    """Lessons completed and exercises solved by the user in one course, in four queries.
+
+    `percent_complete` counts both, so the course page, the dashboard and the API agree.
+    """
     course = enrollment.course
     lessons_total = Lesson.objects.filter(module__course=course).count()
     exercises_total = Exercise.objects.filter(course=course).count()
@@ -116,6 +123,95 @@ def course_progress(*, user: User, enrollment: Enrollment) -> CourseProgress:
         attempts=attempts["attempts"],
         correct_attempts=attempts["correct"],
     )
+
+
+@dataclass(frozen=True)
+class ExerciseState:
+    """Where one learner stands on one exercise: the attempt policy reads only this.
+
+    The rule: graded answers are taken until the exercise is solved, the solution was asked for,
+    or `max_attempts` answers were wrong; the correct answer and the worked explanation are
+    shown from then on, never before. A solved exercise still takes answers (spaced review).
+    """
+
+    exercise_id: int
+    max_attempts: int
+    attempts_used: int = 0  # graded attempts; asking for the solution is not one
+    solved_on_attempt: int | None = None
+    is_revealed: bool = False
+    answer: Any = None  # the right answer once solved, else the latest graded one
+    hint_positions: frozenset[int] = frozenset()
+
+    @property
+    def is_solved(self) -> bool:
+        return self.solved_on_attempt is not None
+
+    @property
+    def is_exhausted(self) -> bool:
+        """Every allowed attempt was wrong, or the learner asked for the solution."""
+        return not self.is_solved and (self.is_revealed or self.attempts_used >= self.max_attempts)
+
+    @property
+    def accepts_attempts(self) -> bool:
+        return not self.is_exhausted
+
+    @property
+    def attempts_left(self) -> int:
+        if self.is_solved or self.is_exhausted:
+            return 0
+        return self.max_attempts - self.attempts_used
+
+    @property
+    def shows_solution(self) -> bool:
+        """The one rule for showing the correct answer and the worked explanation."""
+        return self.is_solved or self.is_exhausted
+
+    @property
+    def hints_used(self) -> int:
+        return len(self.hint_positions)
+
+
+def exercise_states_for_user(
+    *, user: User, exercises: Iterable[Exercise]
+) -> dict[int, ExerciseState]:
+    """The learner's state on each exercise, in two queries whatever the number of attempts."""
+    by_id = {exercise.pk: exercise for exercise in exercises}
+    fields: dict[int, dict[str, Any]] = {pk: {"attempts_used": 0} for pk in by_id}
+    attempts = (
+        Attempt.objects.filter(user=user, exercise_id__in=by_id)
+        .order_by("created_at", "id")
+        .values_list("exercise_id", "answer", "is_correct", "is_revealed")
+    )
+    for exercise_id, answer, is_correct, is_revealed in attempts:
+        state = fields[exercise_id]
+        if is_revealed:
+            state["is_revealed"] = True
+            continue
+        state["attempts_used"] += 1
+        if "solved_on_attempt" not in state:
+            state["answer"] = answer
+            if is_correct:
+                state["solved_on_attempt"] = state["attempts_used"]
+    positions: dict[int, set[int]] = {}
+    reveals = HintReveal.objects.filter(user=user, exercise_id__in=by_id).values_list(
+        "exercise_id", "position"
+    )
+    for exercise_id, position in reveals:
+        positions.setdefault(exercise_id, set()).add(position)
+    return {
+        pk: ExerciseState(
+            exercise_id=pk,
+            max_attempts=by_id[pk].max_attempts,
+            hint_positions=frozenset(positions.get(pk, ())),
+            **fields[pk],
+        )
+        for pk in by_id
+    }
+
+
+def exercise_state_for_user(*, user: User, exercise: Exercise) -> ExerciseState:
+    """The learner's state on one exercise."""
+    return exercise_states_for_user(user=user, exercises=[exercise])[exercise.pk]
 
 
 def progress_for_user(*, user: User) -> list[CourseProgress]:

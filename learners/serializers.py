@@ -1,6 +1,5 @@
 """Shapes of the learner API: enrolments, attempts, lesson events, progress and the profile."""
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -14,9 +13,9 @@ from courses.selectors import (
     lesson_list_visible,
 )
 from courses.serializers import VisibleRelatedField
+from learners.exceptions import AttemptError
 from learners.models import Attempt, Enrollment, LessonEvent, User
-
-ANSWER_MAX_CHARS = 10_000
+from learners.services import answer_validate
 
 # Output -----------------------------------------------------------------------------------------
 
@@ -60,22 +59,67 @@ class AttemptSerializer(serializers.ModelSerializer):
             "answer",
             "is_correct",
             "hints_used",
+            "is_revealed",
             "duration_ms",
             "created_at",
         ]
         read_only_fields = fields
 
 
+class ExerciseStateSerializer(serializers.Serializer):
+    """Where the caller stands on one exercise (learners.selectors.ExerciseState)."""
+
+    exercise = serializers.IntegerField(source="exercise_id")
+    max_attempts = serializers.IntegerField()
+    attempts_used = serializers.IntegerField()
+    attempts_left = serializers.IntegerField()
+    accepts_attempts = serializers.BooleanField()
+    is_solved = serializers.BooleanField()
+    solved_on_attempt = serializers.IntegerField(allow_null=True)
+    is_revealed = serializers.BooleanField()
+    solution_shown = serializers.BooleanField(source="shows_solution")
+    answer = serializers.JSONField(allow_null=True)
+    hints_used = serializers.IntegerField()
+
+
+class SolutionSerializer(serializers.Serializer):
+    """The correct answer and the worked explanation, once the attempt policy shows them."""
+
+    correct_answer = serializers.JSONField(allow_null=True)
+    explanation_html = serializers.CharField()
+    state = ExerciseStateSerializer()
+
+
 class AttemptResultSerializer(AttemptSerializer):
-    """The stored attempt plus what the learner may see once they have answered."""
+    """The stored attempt plus what the learner may see now (learners.services.AttemptResult).
+
+    `correct_answer` and `explanation_html` stay null and empty until `state.solution_shown`.
+    """
 
     feedback = serializers.ListField(child=serializers.CharField(), read_only=True)
+    feedback_html = serializers.ListField(child=serializers.CharField(), read_only=True)
     explanation_html = serializers.CharField(read_only=True)
-    correct_answer = serializers.JSONField(read_only=True)
+    correct_answer = serializers.JSONField(read_only=True, allow_null=True)
+    state = ExerciseStateSerializer(read_only=True)
 
     class Meta(AttemptSerializer.Meta):
-        fields = [*AttemptSerializer.Meta.fields, "feedback", "explanation_html", "correct_answer"]
+        fields = [
+            *AttemptSerializer.Meta.fields,
+            "feedback",
+            "feedback_html",
+            "explanation_html",
+            "correct_answer",
+            "state",
+        ]
         read_only_fields = fields
+
+
+class HintRevealResultSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    text = serializers.CharField()
+    text_html = serializers.CharField()
+    hints_used = serializers.IntegerField()
+    hint_count = serializers.IntegerField()
 
 
 class LessonEventSerializer(serializers.ModelSerializer):
@@ -128,35 +172,28 @@ class EnrollmentCreateSerializer(serializers.Serializer):
     course = VisibleRelatedField(model=Course, visible=course_list_visible)
 
 
-def _has_null_character(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(_has_null_character(item) for item in value)
-    if isinstance(value, dict):
-        return any(_has_null_character(k) or _has_null_character(v) for k, v in value.items())
-    return False
-
-
 class AttemptCreateSerializer(serializers.Serializer):
     exercise = VisibleRelatedField(model=Exercise, visible=exercise_list_visible)
     answer = serializers.JSONField(
         help_text="A choice id (single), a list of choice ids (multiple), a number or numeric "
         "text (numeric), or text (text)."
     )
-    hints_used = serializers.IntegerField(min_value=0, max_value=1000, default=0)
+    hints_used = serializers.IntegerField(
+        min_value=0,
+        max_value=1000,
+        required=False,
+        help_text="Ignored: the server counts the hints this learner revealed "
+        "(POST /exercises/{id}/hints/next).",
+    )
     duration_ms = serializers.IntegerField(
         min_value=0, max_value=24 * 3600 * 1000, required=False, allow_null=True
     )
 
     def validate_answer(self, answer: Any) -> Any:
-        # PostgreSQL cannot store U+0000 in jsonb, and an answer is never that large.
-        if _has_null_character(answer):
-            raise serializers.ValidationError("The answer contains a null character.")
-        if len(json.dumps(answer)) > ANSWER_MAX_CHARS:
-            raise serializers.ValidationError(
-                f"The answer is longer than {ANSWER_MAX_CHARS} characters."
-            )
+        try:
+            answer_validate(answer)
+        except AttemptError as error:
+            raise serializers.ValidationError(error.message) from error
         return answer
 
 

@@ -1,5 +1,6 @@
 """Writes of learner activity: enrolment, attempts (graded on the server), lesson events."""
 
+import json
 import math
 from dataclasses import dataclass, field
 from functools import partial
@@ -8,26 +9,75 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework.authtoken.models import Token
 
 from courses.exceptions import ApplicationError
 from courses.grading import answer_grade
-from courses.markdown import markdown_render
-from courses.models import Course, Exercise, Lesson, LessonBlock
+from courses.markdown import markdown_inline_render, markdown_render
+from courses.models import Course, Exercise, Hint, Lesson, LessonBlock
 from learners.events import attempt_recorded_send, enrollment_created_send, lesson_completed_send
-from learners.exceptions import AttemptError, EnrollmentError, LessonEventError
-from learners.models import Attempt, Enrollment, LessonEvent, User
-from learners.selectors import enrollment_get_active
+from learners.exceptions import AttemptError, AttemptLimitError, EnrollmentError, LessonEventError
+from learners.models import Attempt, Enrollment, HintReveal, LessonEvent, User
+from learners.selectors import ExerciseState, enrollment_get_active, exercise_state_for_user
 
 MAX_DURATION_MS = 24 * 3600 * 1000
+ANSWER_MAX_CHARS = 10_000
+
+
+def _has_null_character(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_null_character(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_null_character(k) or _has_null_character(v) for k, v in value.items())
+    return False
+
+
+def answer_validate(answer: Any) -> None:
+    """Refuse an answer no exercise could take, before grading or storing it."""
+    # PostgreSQL cannot store U+0000 in jsonb, and an answer is never that large.
+    if _has_null_character(answer):
+        raise AttemptError(_("The answer contains a null character."))
+    try:
+        size = len(json.dumps(answer))
+    except (TypeError, ValueError):  # not JSON, or an integer past Python's digit limit
+        size = ANSWER_MAX_CHARS + 1
+    if size > ANSWER_MAX_CHARS:
+        raise AttemptError(
+            _("The answer is longer than %(limit)d characters.") % {"limit": ANSWER_MAX_CHARS}
+        )
 
 
 @dataclass(frozen=True)
 class AttemptResult:
-    attempt: Attempt
+    """What a learner is shown after answering or asking for the solution, web and API alike.
+
+    `correct_answer` and `explanation_html` are filled only when `state.shows_solution`.
+    """
+
+    attempt: Attempt | None  # None when nothing was recorded (a preview, a repeated request)
+    state: ExerciseState
     feedback: list[str] = field(default_factory=list)
     explanation_html: str = ""
     correct_answer: Any = None
+
+    @property
+    def is_correct(self) -> bool:
+        return self.attempt is not None and self.attempt.is_correct
+
+    @property
+    def feedback_html(self) -> list[str]:
+        return [markdown_inline_render(message) for message in self.feedback]
+
+
+@dataclass(frozen=True)
+class HintRevealResult:
+    hint: Hint | None  # None when every hint is already shown
+    hints_used: int
+    hint_total: int
 
 
 @transaction.atomic
@@ -85,49 +135,168 @@ def _correct_answer(exercise: Exercise) -> Any:
     return exercise.accepted_answers[0] if exercise.accepted_answers else None
 
 
-@transaction.atomic
-def attempt_submit(
+def attempt_result_build(
     *,
-    user: User,
     exercise: Exercise,
-    answer: Any,
-    hints_used: int = 0,
-    duration_ms: int | None = None,
+    state: ExerciseState,
+    attempt: Attempt | None = None,
+    feedback: list[str] | None = None,
 ) -> AttemptResult:
-    """Grade an answer on the server, append the attempt, and announce it after commit."""
-    if enrollment_get_active(user=user, course=exercise.course) is None:
-        raise AttemptError("Enrol in the course before answering its exercises.")
-    hint_count = exercise.hints.count()
-    if (
-        isinstance(hints_used, bool)
-        or not isinstance(hints_used, int)
-        or not (0 <= hints_used <= hint_count)
-    ):
-        raise AttemptError(f"hints_used must be between 0 and {hint_count}.")
+    """The result a learner may see in `state`: the solution only when the policy allows it."""
+    shows = state.shows_solution
+    return AttemptResult(
+        attempt=attempt,
+        state=state,
+        feedback=feedback or [],
+        explanation_html=markdown_render(exercise.explanation_md) if shows else "",
+        correct_answer=_correct_answer(exercise) if shows else None,
+    )
+
+
+def _enrollment_lock(*, user: User, exercise: Exercise, message: str) -> Enrollment:
+    # The row lock serialises one learner's requests in a course, so two answers sent at once
+    # cannot both take the last allowed attempt.
+    enrollment = (
+        Enrollment.objects.select_for_update()
+        .filter(
+            user=user,
+            course_id=exercise.course_id,
+            status__in=[Enrollment.Status.ACTIVE, Enrollment.Status.COMPLETED],
+        )
+        .first()
+    )
+    if enrollment is None:
+        raise AttemptError(message)
+    return enrollment
+
+
+def _refusal(state: ExerciseState) -> str:
+    if state.is_revealed:
+        return _("You asked to see the solution, so this exercise takes no more answers.")
+    return ngettext(
+        "You have used your %(count)d attempt at this exercise; the solution is shown.",
+        "You have used all %(count)d attempts at this exercise; the solution is shown.",
+        state.max_attempts,
+    ) % {"count": state.max_attempts}
+
+
+def _validate_duration(duration_ms: Any) -> None:
     if duration_ms is not None and (
         isinstance(duration_ms, bool)
         or not isinstance(duration_ms, int)
         or not 0 <= duration_ms <= MAX_DURATION_MS
     ):
         raise AttemptError(f"duration_ms must be between 0 and {MAX_DURATION_MS}.")
-    choices = list(exercise.choices.all())
-    grade = answer_grade(exercise=exercise, answer=answer, choices=choices)
+
+
+@transaction.atomic
+def attempt_submit(
+    *,
+    user: User,
+    exercise: Exercise,
+    answer: Any,
+    duration_ms: int | None = None,
+) -> AttemptResult:
+    """Grade an answer on the server, append the attempt, and announce it after commit.
+
+    Refused with AttemptLimitError once the exercise takes no more answers (ExerciseState).
+    The hints counted are the ones this learner revealed (HintReveal), never a client's number.
+    """
+    _enrollment_lock(
+        user=user, exercise=exercise, message="Enrol in the course before answering its exercises."
+    )
+    _validate_duration(duration_ms)
+    answer_validate(answer)
+    before = exercise_state_for_user(user=user, exercise=exercise)
+    if not before.accepts_attempts:
+        raise AttemptLimitError(_refusal(before))
+    grade = answer_grade(exercise=exercise, answer=answer, choices=list(exercise.choices.all()))
     attempt = Attempt.objects.create(
         user=user,
         exercise=exercise,
         course_id=exercise.course_id,
         answer=grade.normalised_answer,
         is_correct=grade.is_correct,
-        hints_used=hints_used,
+        hints_used=before.hints_used,
         duration_ms=duration_ms,
     )
     transaction.on_commit(partial(attempt_recorded_send, attempt_id=attempt.pk))
-    return AttemptResult(
-        attempt=attempt,
-        feedback=grade.feedback,
-        explanation_html=markdown_render(exercise.explanation_md),
-        correct_answer=_correct_answer(exercise),
+    after = exercise_state_for_user(user=user, exercise=exercise)
+    return attempt_result_build(
+        exercise=exercise, state=after, attempt=attempt, feedback=grade.feedback
     )
+
+
+def attempt_preview(*, exercise: Exercise, answer: Any) -> AttemptResult:
+    """Grade an editor's answer as a learner's first attempt would be, recording nothing."""
+    answer_validate(answer)
+    grade = answer_grade(exercise=exercise, answer=answer, choices=list(exercise.choices.all()))
+    state = ExerciseState(
+        exercise_id=exercise.pk,
+        max_attempts=exercise.max_attempts,
+        attempts_used=1,
+        solved_on_attempt=1 if grade.is_correct else None,
+        answer=grade.normalised_answer,
+    )
+    return attempt_result_build(exercise=exercise, state=state, feedback=grade.feedback)
+
+
+@transaction.atomic
+def solution_reveal(*, user: User, exercise: Exercise) -> AttemptResult:
+    """Show the learner the solution, recorded as a wrong answer that ends the exercise.
+
+    Idempotent: once the solution is shown (solved, exhausted or revealed) nothing is recorded.
+    """
+    _enrollment_lock(
+        user=user, exercise=exercise, message="Enrol in the course before opening its solutions."
+    )
+    before = exercise_state_for_user(user=user, exercise=exercise)
+    if before.shows_solution:
+        return attempt_result_build(exercise=exercise, state=before)
+    attempt = Attempt.objects.create(
+        user=user,
+        exercise=exercise,
+        course_id=exercise.course_id,
+        answer="",
+        is_correct=False,
+        is_revealed=True,
+        hints_used=before.hints_used,
+    )
+    # The model reads it like any wrong answer: the learner did not show the skill.
+    transaction.on_commit(partial(attempt_recorded_send, attempt_id=attempt.pk))
+    after = exercise_state_for_user(user=user, exercise=exercise)
+    return attempt_result_build(exercise=exercise, state=after, attempt=attempt)
+
+
+def solution_preview(*, exercise: Exercise) -> AttemptResult:
+    """The solution as an editor previewing the exercise sees it, recording nothing."""
+    state = ExerciseState(
+        exercise_id=exercise.pk, max_attempts=exercise.max_attempts, is_revealed=True
+    )
+    return attempt_result_build(exercise=exercise, state=state)
+
+
+@transaction.atomic
+def hint_reveal_next(*, user: User, exercise: Exercise) -> HintRevealResult:
+    """Record and return the learner's next hint; the count goes into their next attempts."""
+    _enrollment_lock(
+        user=user, exercise=exercise, message="Enrol in the course before opening its hints."
+    )
+    hints = list(exercise.hints.all())
+    shown = exercise_state_for_user(user=user, exercise=exercise).hint_positions
+    hint = next((hint for hint in hints if hint.position not in shown), None)
+    if hint is None:
+        return HintRevealResult(hint=None, hints_used=len(shown), hint_total=len(hints))
+    HintReveal.objects.create(user=user, exercise=exercise, position=hint.position)
+    return HintRevealResult(hint=hint, hints_used=len(shown) + 1, hint_total=len(hints))
+
+
+def hint_preview(*, exercise: Exercise, shown: int) -> HintRevealResult:
+    """The hint after the first `shown` ones, for an editor previewing (nothing recorded)."""
+    hints = list(exercise.hints.all())
+    shown = max(0, min(shown, len(hints)))
+    hint = hints[shown] if shown < len(hints) else None
+    return HintRevealResult(hint=hint, hints_used=shown + (hint is not None), hint_total=len(hints))
 
 
 @transaction.atomic

@@ -55,4 +55,5 @@ urlpatterns = [
     path("lessons/<int:lesson_id>/events/", views.lesson_event, name="lesson_event"),
     path("exercises/<int:exercise_id>/attempt/", views.attempt_submit, name="attempt"),
     path("exercises/<int:exercise_id>/hint/", views.hint_reveal, name="hint"),
+    path("exercises/<int:exercise_id>/solution/", views.solution_reveal, name="solution"),
 ]

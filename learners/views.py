@@ -1,8 +1,6 @@
 """Learner pages: accounts, the course page, the lesson player and its htmx endpoints."""
 
 import json
-import re
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -15,49 +13,34 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
 from courses.exceptions import ApplicationError
-from courses.grading import answer_grade
-from courses.markdown import markdown_render
+from courses.markdown import markdown_inline_render, markdown_render
 from courses.models import Course, Exercise, Lesson, LessonBlock
 from courses.selectors import course_is_editable_by, course_syllabus, lesson_blocks
 from learners import services
+from learners.exceptions import AttemptLimitError
 from learners.forms import ProfileForm, SignupForm, answer_from_post, int_from_post
 from learners.models import LessonEvent, User
 from learners.selectors import (
+    ExerciseState,
     course_progress,
     enrollment_get_active,
+    exercise_state_for_user,
+    exercise_states_for_user,
     lesson_completed_ids,
     lesson_outline_for_course,
     video_resume_positions,
 )
+from learners.services import AttemptResult
 
 # Accounts -----------------------------------------------------------------------------------------
 
 
-MATH_DISPLAY = re.compile(r"\$\$([^$<>]+)\$\$")
-MATH_INLINE = re.compile(r"\$([^$<>\n]+)\$")
-CODE = re.compile(r"(<pre>.*?</pre>|<code>.*?</code>)", re.S)
-
-
-@lru_cache(maxsize=4096)
 def rich_text(markdown_text: str) -> str:
-    """Sanitised HTML of authored Markdown with $...$ TeX kept as text in span.math.
-
-    A pure function of the text, so each worker caches it: a lesson is rendered many times.
-    """
-    html = markdown_render(markdown_text)
-    # Only outside code; the match excludes < and > so it never wraps markup.
-    parts = CODE.split(html)
-    return "".join(
-        part
-        if part.startswith(("<pre>", "<code>"))
-        else MATH_INLINE.sub(
-            r'<span class="math">\1</span>',
-            MATH_DISPLAY.sub(r'<span class="math display">\1</span>', part),
-        )
-        for part in parts
-    )
+    """Sanitised HTML of authored Markdown, with $...$ TeX as span.math for KaTeX."""
+    return markdown_render(markdown_text)
 
 
 def _language_cookie(response: HttpResponse, language: str) -> HttpResponse:
@@ -214,8 +197,6 @@ def lesson_player(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
     blocks = lesson_blocks(lesson=lesson)
     for block in blocks:
         block.html = rich_text(block.body_md) if block.body_md else ""
-        if block.exercise is not None:
-            block.exercise.prompt_html = rich_text(block.exercise.prompt_md)
     outline = lesson_outline_for_course(course=course)
     ids = [lesson_pk for lesson_pk, _title in outline]
     index = ids.index(lesson.pk)
@@ -229,6 +210,7 @@ def lesson_player(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
         services.lesson_event_record(user=request.user, lesson=lesson, verb=LessonEvent.Verb.VIEWED)
     for block in blocks:
         block.resume_seconds = resume.get(block.pk, 0.0)
+    _exercises_prepare(request, [block.exercise for block in blocks if block.exercise], is_enrolled)
     return render(
         request,
         "learners/lesson_player.html",
@@ -312,60 +294,200 @@ def _exercise_for_learner(request: HttpRequest, exercise_id: int) -> tuple[Exerc
     raise PermissionDenied(_("Enrol in the course to answer its exercises."))
 
 
+# Exercises: what a learner sees follows ExerciseState, through learners.services -----------------
+
+
+def _exercise_prepare(
+    exercise: Exercise,
+    state: ExerciseState | None,
+    result: AttemptResult | None = None,
+    action: str = "",
+) -> Exercise:
+    """Rendered prompt, choices, revealed hints and the learner's standing, for the partials.
+
+    Without a fresh `result`, the one a revisiting learner may see is rebuilt from `state`.
+    """
+    if result is None and state is not None and (state.attempts_used or state.is_revealed):
+        result = services.attempt_result_build(exercise=exercise, state=state)
+    exercise.prompt_html = rich_text(exercise.prompt_md)
+    exercise.state = state
+    exercise.result = result
+    exercise.verdict = _verdict(result, action) if result is not None else ""
+    correct = result.correct_answer if result is not None else None
+    correct_ids = set(correct) if isinstance(correct, list) else {correct}
+    chosen = state.answer if state is not None else None
+    chosen_ids = set(chosen) if isinstance(chosen, list) else {chosen}
+    for choice in exercise.choices.all():
+        choice.text_html = markdown_inline_render(choice.text)
+        choice.was_chosen = choice.pk in chosen_ids
+        choice.is_shown_correct = correct is not None and choice.pk in correct_ids
+    exercise.correct_choices = [c for c in exercise.choices.all() if c.is_shown_correct]
+    exercise.chosen_choices = [c for c in exercise.choices.all() if c.was_chosen]
+    exercise.answer_text = _answer_text(chosen)
+    exercise.correct_answer_text = _answer_text(correct)
+    exercise.shown_hints = [
+        _hint_prepare(hint)
+        for hint in exercise.hints.all()
+        if state is not None and hint.position in state.hint_positions
+    ]
+    return exercise
+
+
+def _verdict(result: AttemptResult, action: str) -> str:
+    """The sentence above a result: `action` is "answer", "solution" or "" (a revisit)."""
+    state = result.state
+    if action == "solution":
+        return _("Here is the solution.")
+    if action == "answer":
+        # A preview records no attempt; its state says whether the answer was right.
+        if result.is_correct if result.attempt is not None else state.is_solved:
+            return _("Correct!")
+        if state.shows_solution:
+            return _("Not quite. That was your last attempt.")
+        return _("Not quite. Try again.")
+    if state.is_solved:
+        return _("You solved this exercise.")
+    if state.is_revealed:
+        return _("You asked to see the solution.")
+    if state.is_exhausted:
+        return _("No attempts left.")
+    return _("Your last answer was not right.")
+
+
+def _answer_text(value: Any) -> str:
+    # Numeric answers are stored as floats: show 42, not 42.0.
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _hint_prepare(hint: Any) -> Any:
+    hint.text_html = markdown_inline_render(hint.text)
+    return hint
+
+
+def _exercises_prepare(request: HttpRequest, exercises: list[Exercise], is_enrolled: bool) -> None:
+    states = exercise_states_for_user(user=request.user, exercises=exercises) if is_enrolled else {}
+    for exercise in exercises:
+        _exercise_prepare(exercise, states.get(exercise.pk))
+
+
+def _result_page(
+    request: HttpRequest,
+    exercise: Exercise,
+    result: AttemptResult | None,
+    *,
+    action: str,
+    is_preview: bool,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The result fragment, with the exercise's status line and buttons swapped out of band."""
+    state = result.state if result is not None else None
+    if state is None and not is_preview:
+        state = exercise_state_for_user(user=request.user, exercise=exercise)
+    _exercise_prepare(exercise, state, result, action)
+    response = render(
+        request,
+        "learners/partials/attempt_result.html",
+        {
+            "exercise": exercise,
+            "result": exercise.result,
+            "state": state,
+            "is_preview": is_preview,
+            "error": error,
+            "swap_oob": True,
+        },
+        status=status,
+    )
+    if result is not None and result.attempt is not None:
+        # The lesson page's learner panel reloads on this event (htmx "from:body").
+        trigger_client_event(response, "attempt-recorded", {"exercise": exercise.pk})
+    return response
+
+
 @login_required
 @require_POST
 def attempt_submit(request: HttpRequest, exercise_id: int) -> HttpResponse:
-    """Grade an answer on the server and return the feedback fragment (htmx)."""
+    """Grade an answer on the server and return the feedback fragment (htmx).
+
+    Hints are counted from the learner's recorded reveals; a posted `hints_used` is ignored.
+    """
     exercise, is_enrolled = _exercise_for_learner(request, exercise_id)
-    answer = answer_from_post(exercise=exercise, data=request.POST)
-    hints_used = min(int_from_post(request.POST, "hints_used"), len(exercise.hints.all()))
-    context: dict[str, Any] = {"exercise": exercise, "is_preview": not is_enrolled}
+    try:
+        answer = answer_from_post(exercise=exercise, data=request.POST)
+        if is_enrolled:
+            result = services.attempt_submit(user=request.user, exercise=exercise, answer=answer)
+        else:
+            result = services.attempt_preview(exercise=exercise, answer=answer)
+    except AttemptLimitError as error:
+        return _result_page(
+            request,
+            exercise,
+            None,
+            action="answer",
+            is_preview=not is_enrolled,
+            error=error.message,
+            status=409,
+        )
+    except (ApplicationError, ValidationError) as error:
+        message = getattr(error, "message", None) or "; ".join(error.messages)
+        return _result_page(
+            request,
+            exercise,
+            None,
+            action="answer",
+            is_preview=not is_enrolled,
+            error=message,
+            status=400,
+        )
+    return _result_page(request, exercise, result, action="answer", is_preview=not is_enrolled)
+
+
+@login_required
+@require_POST
+def solution_reveal(request: HttpRequest, exercise_id: int) -> HttpResponse:
+    """Show the solution on request; for a learner it counts as a wrong, final answer."""
+    exercise, is_enrolled = _exercise_for_learner(request, exercise_id)
     try:
         if is_enrolled:
-            result = services.attempt_submit(
-                user=request.user, exercise=exercise, answer=answer, hints_used=hints_used
-            )
-            context.update(
-                is_correct=result.attempt.is_correct,
-                feedback=result.feedback,
-                explanation_html=rich_text(exercise.explanation_md),
-                hints_used=result.attempt.hints_used,
-            )
+            result = services.solution_reveal(user=request.user, exercise=exercise)
         else:
-            grade = answer_grade(
-                exercise=exercise, answer=answer, choices=list(exercise.choices.all())
-            )
-            context.update(
-                is_correct=grade.is_correct,
-                feedback=grade.feedback,
-                explanation_html=rich_text(exercise.explanation_md),
-                hints_used=hints_used,
-            )
+            result = services.solution_preview(exercise=exercise)
     except ApplicationError as error:
-        context["error"] = error.message
-    return render(request, "learners/partials/attempt_result.html", context)
+        return _result_page(
+            request,
+            exercise,
+            None,
+            action="solution",
+            is_preview=not is_enrolled,
+            error=error.message,
+            status=400,
+        )
+    return _result_page(request, exercise, result, action="solution", is_preview=not is_enrolled)
 
 
 @login_required
 @require_POST
 def hint_reveal(request: HttpRequest, exercise_id: int) -> HttpResponse:
-    """Reveal the next hint of an exercise (htmx); the count goes with the next answer."""
-    exercise, _is_enrolled = _exercise_for_learner(request, exercise_id)
-    hints = list(exercise.hints.all())
-    shown = min(int_from_post(request.POST, "hints_used"), len(hints))
-    if shown >= len(hints):
-        return render(
-            request,
-            "learners/partials/hint.html",
-            {"exercise": exercise, "hint": None, "hints_used": shown, "hint_total": len(hints)},
-        )
+    """Reveal the next hint of an exercise (htmx); a learner's reveal is recorded."""
+    exercise, is_enrolled = _exercise_for_learner(request, exercise_id)
+    try:
+        if is_enrolled:
+            result = services.hint_reveal_next(user=request.user, exercise=exercise)
+        else:
+            result = services.hint_preview(
+                exercise=exercise, shown=int_from_post(request.POST, "hints_shown")
+            )
+    except ApplicationError as error:
+        return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
     return render(
         request,
         "learners/partials/hint.html",
         {
             "exercise": exercise,
-            "hint": hints[shown],
-            "hints_used": shown + 1,
-            "hint_total": len(hints),
+            "hint": _hint_prepare(result.hint) if result.hint is not None else None,
+            "hints_used": result.hints_used,
+            "hint_total": result.hint_total,
         },
     )

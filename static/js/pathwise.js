@@ -135,7 +135,27 @@
     });
   }
 
-  document.addEventListener("htmx:afterSwap", function (event) { renderMath(event.target); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    renderMath(event.target);
+    /* A revealed hint takes the keyboard focus (the button may be replaced by "No more hints"). */
+    if (event.target.classList && event.target.classList.contains("hints")) {
+      var hints = event.target.querySelectorAll("li.hint-item");
+      if (hints.length) { hints[hints.length - 1].focus(); }
+    }
+  });
+  /* Out-of-band parts (attempt counter, buttons) carry math too. */
+  document.addEventListener("htmx:oobAfterSwap", function (event) { renderMath(event.target); });
+
+  /* An exercise answered 400 (malformed answer) or 409 (no attempts left) carries a message
+     fragment to show in place, not an error to drop. */
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    var target = event.detail.target;
+    if ((status === 400 || status === 409) && target && target.classList.contains("attempt-result")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     renderMath(document);

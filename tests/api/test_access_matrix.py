@@ -293,7 +293,22 @@ for state, read, edit in (
         lambda w, s=state: f"{API}/exercises/{content(w, s).exercise.pk}/hints/1",
         TEACHER_THEN_405,
     )
-    # Where a learner left a video.
+    # The attempt policy: the caller's own state, recorded hint reveals and solutions; an
+    # editor who is not enrolled may look but records nothing (400: enrol first).
+    published = state == "published"
+    case(
+        "GET",
+        f"exercise-state-{state}",
+        lambda w, s=state: f"{API}/exercises/{content(w, s).exercise.pk}/state",
+        signed_in(200) if published else (401, 404, 404, 200, 404, 200),
+    )
+    for action in ("hints/next", "solution"):
+        case(
+            "POST",
+            f"exercise-{action}-{state}",
+            lambda w, s=state, a=action: f"{API}/exercises/{content(w, s).exercise.pk}/{a}",
+            learners(200, 400) if published else (401, 404, 404, 400, 404, 400),
+        )
     case(
         "GET",
         f"block-resume-{state}",

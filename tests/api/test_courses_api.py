@@ -363,8 +363,8 @@ def test_learner_sees_choices_without_correctness(world: World) -> None:
     response = world.client("student_a").get(f"{API}/exercises/{world.published.exercise.pk}")
 
     assert response.json()["choices"] == [
-        {"id": world.published.correct_choice.pk, "text": "1/2", "position": 1},
-        {"id": world.published.wrong_choice.pk, "text": "1/3", "position": 2},
+        {"id": world.published.correct_choice.pk, "text": "1/2", "text_html": "1/2", "position": 1},
+        {"id": world.published.wrong_choice.pk, "text": "1/3", "text_html": "1/3", "position": 2},
     ]
     assert response.json()["prompt_html"] == "<p>Which is <em>half</em>?</p>"
 
@@ -377,13 +377,15 @@ def test_editors_see_everything(world: World, actor: str) -> None:
     assert body["choices"][0] == {
         "id": world.published.correct_choice.pk,
         "text": "1/2",
+        "text_html": "1/2",
         "position": 1,
         "is_correct": True,
         "feedback": "Right.",
+        "feedback_html": "Right.",
     }
     assert body["hints"] == [
-        {"position": 1, "text": "Split it in two."},
-        {"position": 2, "text": "Two equal parts."},
+        {"position": 1, "text": "Split it in two.", "text_html": "Split it in two."},
+        {"position": 2, "text": "Two equal parts.", "text_html": "Two equal parts."},
     ]
     assert body["explanation_md"] == "One half is 1/2."
     assert body["explanation_html"] == "<p>One half is 1/2.</p>"
@@ -409,8 +411,13 @@ def test_hints_are_revealed_one_at_a_time(world: World) -> None:
     second = client.get(f"{API}/exercises/{exercise.pk}/hints/2")
     third = client.get(f"{API}/exercises/{exercise.pk}/hints/3")
 
-    assert first.json() == {"position": 1, "text": "Split it in two.", "hint_count": 2}
-    assert second.json() == {"position": 2, "text": "Two equal parts.", "hint_count": 2}
+    assert first.json() == {
+        "position": 1,
+        "text": "Split it in two.",
+        "text_html": "Split it in two.",
+        "hint_count": 2,
+    }
+    assert second.json()["text"] == "Two equal parts."
     assert third.status_code == 404
 
 
@@ -440,7 +447,9 @@ def test_exercise_create_with_choices_hints_and_skills(world: World) -> None:
         ("3", False),
         ("4", True),
     ]
-    assert created["hints"] == [{"position": 1, "text": "Divide by two."}]
+    assert created["hints"] == [
+        {"position": 1, "text": "Divide by two.", "text_html": "Divide by two."}
+    ]
     assert created["skills"] == [content.skill.pk]
     assert Exercise.objects.get(pk=created["id"]).kind == Exercise.Kind.MULTIPLE
 

@@ -166,24 +166,29 @@ def test_enrolling_in_an_invisible_draft_reads_as_unknown(world: World) -> None:
 
 def test_correct_attempt_is_graded_on_the_server(world: World) -> None:
     content = world.published
+    client = world.client("student_a")
+    hint = client.post(f"{API}/exercises/{content.exercise.pk}/hints/next")
 
-    response = world.client("student_a").post(
+    response = client.post(
         f"{API}/attempts",
         {
             "exercise": content.exercise.pk,
             "answer": content.correct_choice.pk,
-            "hints_used": 1,
+            "hints_used": 0,  # ignored: the server counted the reveal above
             "duration_ms": 4200,
         },
         format="json",
     )
 
+    assert hint.status_code == 200, hint.content
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["is_correct"] is True
     assert body["feedback"] == ["Right."]
+    assert body["feedback_html"] == ["Right."]
     assert body["explanation_html"] == "<p>One half is 1/2.</p>"
     assert body["correct_answer"] == content.correct_choice.pk
+    assert body["state"]["solution_shown"] is True
     attempt = Attempt.objects.get(pk=body["id"])
     assert (attempt.user, attempt.course, attempt.hints_used, attempt.duration_ms) == (
         world.users["student_a"],
@@ -241,7 +246,8 @@ def test_numeric_and_text_answers(
 
     assert response.status_code == 201, response.content
     assert response.json()["is_correct"] is is_correct
-    assert response.json()["correct_answer"] == correct_answer
+    # a first wrong answer is not the last of three: no answer given away
+    assert response.json()["correct_answer"] == (correct_answer if is_correct else None)
 
 
 def test_multiple_choice_answer(world: World) -> None:
@@ -405,7 +411,8 @@ def test_progress_is_the_callers_own(world: World) -> None:
             "exercises_solved": 1,
             "attempts": 1,
             "correct_attempts": 1,
-            "percent_complete": 50.0,
+            # one lesson of two and the one exercise: two items of three
+            "percent_complete": 66.7,
         }
     ]
     other = world.client("student_b").get(f"{API}/me/progress").json()["results"]
@@ -431,3 +438,158 @@ def test_dropped_enrolment_blocks_new_attempts(world: World) -> None:
 
     assert response.status_code == 400
     assert Attempt.objects.count() == before
+
+
+# The attempt policy -----------------------------------------------------------------------------
+
+
+def _answer(client: APIClient, exercise: Exercise, answer: object) -> dict:
+    response = client.post(
+        f"{API}/attempts", {"exercise": exercise.pk, "answer": answer}, format="json"
+    )
+    return {"status": response.status_code, **response.json()}
+
+
+def test_the_answer_is_given_only_after_the_last_allowed_attempt(world: World) -> None:
+    exercise = ExerciseFactory(course=world.published.course, max_attempts=3)
+    client = world.client("student_b")
+
+    bodies = [_answer(client, exercise, 41) for _ in range(3)]
+
+    assert [b["status"] for b in bodies] == [201, 201, 201]
+    assert [b["correct_answer"] for b in bodies] == [None, None, 42.0]
+    assert [b["explanation_html"] for b in bodies] == ["", "", "<p>6 x 7 = 42.</p>"]
+    assert [b["state"]["attempts_left"] for b in bodies] == [2, 1, 0]
+    assert [b["state"]["solution_shown"] for b in bodies] == [False, False, True]
+
+
+def test_an_attempt_after_the_limit_is_refused_with_409(world: World) -> None:
+    exercise = ExerciseFactory(course=world.published.course, max_attempts=1)
+    client = world.client("student_b")
+    _answer(client, exercise, 41)
+    before = database_snapshot()
+
+    body = _answer(client, exercise, 42)
+
+    assert body["status"] == 409
+    assert body["error"] == {
+        "code": "conflict",
+        "message": "You have used your 1 attempt at this exercise; the solution is shown.",
+        "fields": {},
+    }
+    assert database_snapshot() == before
+
+
+def test_asking_for_the_solution_shows_it_and_ends_graded_attempts(world: World) -> None:
+    exercise = ExerciseFactory(course=world.published.course)
+    client = world.client("student_b")
+    _answer(client, exercise, 41)
+
+    solution = client.post(f"{API}/exercises/{exercise.pk}/solution")
+    after = _answer(client, exercise, 42)
+    state = client.get(f"{API}/exercises/{exercise.pk}/state").json()
+
+    assert solution.status_code == 200, solution.content
+    assert solution.json()["correct_answer"] == 42.0
+    assert solution.json()["explanation_html"] == "<p>6 x 7 = 42.</p>"
+    assert after["status"] == 409
+    assert "asked to see the solution" in after["error"]["message"]
+    assert state == {
+        "exercise": exercise.pk,
+        "max_attempts": 3,
+        "attempts_used": 1,
+        "attempts_left": 0,
+        "accepts_attempts": False,
+        "is_solved": False,
+        "solved_on_attempt": None,
+        "is_revealed": True,
+        "solution_shown": True,
+        "answer": 41.0,
+        "hints_used": 0,
+    }
+    revealed = Attempt.objects.get(user=world.users["student_b"], is_revealed=True)
+    assert revealed.is_correct is False
+
+
+def test_a_solved_exercise_is_remembered_in_its_state(world: World) -> None:
+    exercise = ExerciseFactory(course=world.published.course)
+    client = world.client("student_b")
+    _answer(client, exercise, 41)
+    _answer(client, exercise, 42)
+
+    state = client.get(f"{API}/exercises/{exercise.pk}/state").json()
+
+    assert (state["is_solved"], state["solved_on_attempt"], state["answer"]) == (True, 2, 42.0)
+
+
+def test_hints_are_recorded_one_at_a_time_and_then_run_out(world: World) -> None:
+    exercise = world.published.exercise
+    client = world.client("student_b")
+
+    first = client.post(f"{API}/exercises/{exercise.pk}/hints/next")
+    second = client.post(f"{API}/exercises/{exercise.pk}/hints/next")
+    third = client.post(f"{API}/exercises/{exercise.pk}/hints/next")
+
+    assert first.json() == {
+        "position": 1,
+        "text": "Split it in two.",
+        "text_html": "Split it in two.",
+        "hints_used": 1,
+        "hint_count": 2,
+    }
+    assert second.json()["hints_used"] == 2
+    assert third.status_code == 409
+    assert third.json()["error"]["message"] == "Every hint of this exercise is already shown."
+
+
+def test_hint_and_solution_of_an_exercise_the_caller_cannot_see_are_404(world: World) -> None:
+    client = world.client("student_b")
+    exercise = world.draft.exercise
+    before = database_snapshot()
+
+    responses = [
+        client.post(f"{API}/exercises/{exercise.pk}/hints/next"),
+        client.post(f"{API}/exercises/{exercise.pk}/solution"),
+        client.get(f"{API}/exercises/{exercise.pk}/state"),
+        client.post(f"{API}/exercises/{10**30}/solution"),
+    ]
+
+    assert [r.status_code for r in responses] == [404, 404, 404, 404]
+    assert database_snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param("4\x002", id="nul"),
+        pytest.param("9" * 10_001, id="too-long"),
+        pytest.param(["²"], id="superscript-in-a-list"),
+    ],
+)
+def test_a_malformed_answer_is_400_with_a_message(world: World, answer: object) -> None:
+    exercise = ExerciseFactory(course=world.published.course)
+    before = database_snapshot()
+
+    body = _answer(world.client("student_b"), exercise, answer)
+
+    assert body["status"] == 400
+    assert body["error"]["message"]
+    assert database_snapshot() == before
+
+
+def test_choice_text_hints_and_feedback_carry_math_html(world: World) -> None:
+    exercise = ExerciseFactory(
+        course=world.published.course, kind=Exercise.Kind.SINGLE, numeric_answer=None
+    )
+    ChoiceFactory(exercise=exercise, text="$(-2)^4$", is_correct=True, feedback="$16$ indeed")
+    HintFactory(exercise=exercise, position=1, text="Square $-2$ twice.")
+
+    listed = world.client("student_b").get(f"{API}/exercises/{exercise.pk}").json()
+    hint = world.client("student_b").post(f"{API}/exercises/{exercise.pk}/hints/next").json()
+    owner = world.client("owner").get(f"{API}/exercises/{exercise.pk}").json()
+
+    assert listed["choices"][0]["text_html"] == '<span class="math">(-2)^4</span>'
+    assert listed["max_attempts"] == 3
+    assert hint["text_html"] == 'Square <span class="math">-2</span> twice.'
+    assert owner["choices"][0]["feedback_html"] == '<span class="math">16</span> indeed'
+    assert owner["hints"][0]["text_html"] == 'Square <span class="math">-2</span> twice.'

@@ -2,7 +2,7 @@
 
 import pytest
 
-from courses.markdown import markdown_render
+from courses.markdown import markdown_inline_render, markdown_render
 
 
 def test_plain_markdown_is_rendered():
@@ -107,3 +107,80 @@ def test_tables_are_kept():
         "<table>\n<thead>\n<tr>\n<th>a</th>\n<th>b</th>\n</tr>\n</thead>\n"
         "<tbody>\n<tr>\n<td>1</td>\n<td>2</td>\n</tr>\n</tbody>\n</table>"
     )
+
+
+# Math: $...$ and $$...$$ become span.math in the Markdown step, before cleaning ----------------
+
+
+@pytest.mark.parametrize(
+    ("source", "html"),
+    [
+        ("$x^2$", '<p><span class="math">x^2</span></p>'),
+        ("$(-2)^4$", '<p><span class="math">(-2)^4</span></p>'),
+        ("$$\\frac{a}{b}$$", '<p><span class="math display">\\frac{a}{b}</span></p>'),
+        (
+            "$\\{1, 2\\}$ and $a \\\\ b$",
+            ('<p><span class="math">\\{1, 2\\}</span> and <span class="math">a \\\\ b</span></p>'),
+        ),
+        ("$a*b*c$ *em*", '<p><span class="math">a*b*c</span> <em>em</em></p>'),
+        (
+            "$a<b$ & $c>d$",
+            ('<p><span class="math">a&lt;b</span> &amp; <span class="math">c&gt;d</span></p>'),
+        ),
+        ("`$HOME $PATH`", "<p><code>$HOME $PATH</code></p>"),
+        ("It costs $5 and $10.", "<p>It costs $5 and $10.</p>"),
+        ("A literal \\$x\\$.", "<p>A literal $x$.</p>"),
+        (
+            "[see $z$](https://example.org)",
+            (
+                '<p><a href="https://example.org" rel="noopener noreferrer nofollow">see '
+                '<span class="math">z</span></a></p>'
+            ),
+        ),
+    ],
+)
+def test_math_becomes_span_math_with_escaped_tex(source, html):
+    assert markdown_render(source) == html
+
+
+def test_math_inside_fenced_code_stays_code():
+    assert markdown_render("```\necho $A $B\n```") == "<pre><code>echo $A $B\n</code></pre>"
+
+
+@pytest.mark.parametrize(
+    ("source", "attribute"),
+    [
+        ('[a](https://example.org "cost $x$")', 'title="cost $x$"'),
+        ("![area $r^2$](https://example.org/c.png)", 'alt="area $r^2$"'),
+        ('![c](https://example.org/c.png "a $b$ c")', 'title="a $b$ c"'),
+        ('Say <abbr title="cost $x$">y</abbr>.', 'title="cost $x$"'),
+        ("<img src=\"https://example.org/a.png\" alt='$q$'>", 'alt="$q$"'),
+    ],
+)
+def test_a_dollar_inside_a_link_title_or_image_alt_stays_text(source, attribute):
+    html = markdown_render(source)
+
+    assert attribute in html
+    assert "math" not in html
+
+
+def test_span_classes_are_only_those_of_the_math_step():
+    html = markdown_render('<span class="math evil">q</span> <span class="x" onclick="y">w</span>')
+
+    assert html == '<p><span class="math">q</span> <span class="">w</span></p>'
+
+
+def test_tex_cannot_break_out_of_its_element():
+    html = markdown_render('$</span><script>alert(1)</script>$ $" onmouseover="x$')
+
+    assert html == (
+        '<p><span class="math">&lt;/span&gt;&lt;script&gt;alert(1)&lt;/script&gt;</span> '
+        '<span class="math">" onmouseover="x</span></p>'
+    )
+
+
+def test_inline_render_drops_the_single_paragraph():
+    assert markdown_inline_render("$(-2)^4$ is **16**") == (
+        '<span class="math">(-2)^4</span> is <strong>16</strong>'
+    )
+    assert markdown_inline_render("one\n\ntwo") == "<p>one</p>\n<p>two</p>"

@@ -71,7 +71,7 @@ def _evil_course():
     )
     enrollment_create(user=student, course=course)
     wrong = exercise.choices.get(is_correct=False)
-    attempt_submit(user=student, exercise=exercise, answer=wrong.pk, hints_used=0)
+    attempt_submit(user=student, exercise=exercise, answer=wrong.pk)
     return course, lesson, exercise
 
 

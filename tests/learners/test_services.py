@@ -9,13 +9,16 @@ from django.db import connection
 from courses.exceptions import GradingError
 from courses.models import Course, Exercise, LessonBlock
 from learners.events import attempt_recorded
-from learners.exceptions import AttemptError, EnrollmentError, LessonEventError
-from learners.models import Attempt, Enrollment, LessonEvent
+from learners.exceptions import AttemptError, AttemptLimitError, EnrollmentError, LessonEventError
+from learners.models import Attempt, Enrollment, HintReveal, LessonEvent
+from learners.selectors import exercise_states_for_user
 from learners.services import (
     MAX_DURATION_MS,
     attempt_submit,
     enrollment_create,
+    hint_reveal_next,
     lesson_event_record,
+    solution_reveal,
 )
 from tests.factories import (
     ChoiceFactory,
@@ -105,11 +108,13 @@ def test_enrolling_again_after_dropping_reactivates(enrollment):
 
 
 def test_attempt_is_graded_on_the_server_and_stored(enrollment, numeric):
+    hint_reveal_next(user=enrollment.user, exercise=numeric)
+    hint_reveal_next(user=enrollment.user, exercise=numeric)
+
     result = attempt_submit(
         user=enrollment.user,
         exercise=numeric,
         answer="４２,４",  # noqa: RUF001
-        hints_used=2,
         duration_ms=5300,
     )
 
@@ -207,22 +212,195 @@ def test_malformed_answer_is_refused_and_nothing_is_stored(enrollment, numeric):
     assert Attempt.objects.count() == 0
 
 
-@pytest.mark.parametrize("hints_used", [0, 1, 2])
-def test_hints_used_up_to_the_number_of_hints_is_accepted(enrollment, numeric, hints_used):
-    result = attempt_submit(
-        user=enrollment.user, exercise=numeric, answer=42, hints_used=hints_used
+def test_client_cannot_send_the_hint_count(enrollment, numeric):
+    with pytest.raises(TypeError):
+        attempt_submit(user=enrollment.user, exercise=numeric, answer=42, hints_used=0)
+
+    assert Attempt.objects.count() == 0
+
+
+def test_hints_used_are_the_hints_this_learner_revealed(enrollment, numeric):
+    other = EnrollmentFactory(course=enrollment.course)
+    hint_reveal_next(user=other.user, exercise=numeric)
+    first = hint_reveal_next(user=enrollment.user, exercise=numeric)
+
+    result = attempt_submit(user=enrollment.user, exercise=numeric, answer=41)
+
+    assert (first.hint.position, first.hints_used, first.hint_total) == (1, 1, 2)
+    assert result.attempt.hints_used == 1
+    assert result.state.hints_used == 1
+
+
+def test_hints_are_revealed_in_order_once_each_and_then_run_out(enrollment, numeric):
+    reveals = [hint_reveal_next(user=enrollment.user, exercise=numeric) for _ in range(3)]
+
+    assert [(r.hint and r.hint.position, r.hints_used) for r in reveals] == [
+        (1, 1),
+        (2, 2),
+        (None, 2),
+    ]
+    assert list(HintReveal.objects.values_list("position", flat=True)) == [1, 2]
+
+
+def test_hint_without_enrolment_is_refused(numeric):
+    with pytest.raises(AttemptError, match="Enrol in the course"):
+        hint_reveal_next(user=UserFactory(), exercise=numeric)
+
+    assert HintReveal.objects.count() == 0
+
+
+# The attempt policy -----------------------------------------------------------------------------
+
+
+def test_a_wrong_answer_that_is_not_the_last_shows_no_solution(enrollment, numeric):
+    result = attempt_submit(user=enrollment.user, exercise=numeric, answer=41)
+
+    assert (result.is_correct, result.correct_answer, result.explanation_html) == (
+        False,
+        None,
+        "",
+    )
+    state = result.state
+    assert (state.attempts_used, state.attempts_left, state.shows_solution) == (1, 2, False)
+
+
+def test_the_last_allowed_wrong_answer_shows_the_solution(enrollment, numeric):
+    results = [attempt_submit(user=enrollment.user, exercise=numeric, answer=41) for _ in "abc"]
+
+    assert [r.correct_answer for r in results] == [None, None, 42.0]
+    assert [r.explanation_html for r in results] == ["", "", "<p>6 x 7 = 42.</p>"]
+    assert [r.state.attempts_left for r in results] == [2, 1, 0]
+
+
+def test_no_attempt_is_graded_after_the_limit(enrollment, numeric, recorded):
+    numeric.max_attempts = 2
+    numeric.save()
+    for _ in range(2):
+        attempt_submit(user=enrollment.user, exercise=numeric, answer=41)
+
+    with pytest.raises(AttemptLimitError) as error:
+        attempt_submit(user=enrollment.user, exercise=numeric, answer=42)
+
+    assert error.value.message == (
+        "You have used all 2 attempts at this exercise; the solution is shown."
+    )
+    assert list(Attempt.objects.values_list("is_correct", flat=True)) == [False, False]
+
+
+def test_a_right_answer_shows_the_solution_and_the_exercise_stays_open_for_review(
+    enrollment, numeric
+):
+    first = attempt_submit(user=enrollment.user, exercise=numeric, answer=41)
+    solved = attempt_submit(user=enrollment.user, exercise=numeric, answer=42)
+    review = attempt_submit(user=enrollment.user, exercise=numeric, answer=42)
+
+    assert first.correct_answer is None
+    assert (solved.correct_answer, solved.state.is_solved, solved.state.solved_on_attempt) == (
+        42.0,
+        True,
+        2,
+    )
+    assert (review.is_correct, review.state.solved_on_attempt, review.state.answer) == (
+        True,
+        2,
+        42.0,
     )
 
-    assert result.attempt.hints_used == hints_used
+
+def test_asking_for_the_solution_records_a_wrong_answer_and_ends_the_exercise(
+    enrollment, numeric, recorded, django_capture_on_commit_callbacks
+):
+    attempt_submit(user=enrollment.user, exercise=numeric, answer=41)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = solution_reveal(user=enrollment.user, exercise=numeric)
+        again = solution_reveal(user=enrollment.user, exercise=numeric)
+
+    assert (result.correct_answer, result.explanation_html) == (42.0, "<p>6 x 7 = 42.</p>")
+    assert (result.attempt.is_correct, result.attempt.is_revealed) == (False, True)
+    assert again.attempt is None  # shown already: nothing more is recorded
+    assert recorded == [result.attempt.pk]
+    assert result.state.is_revealed
+    assert not result.state.accepts_attempts
+    with pytest.raises(AttemptLimitError, match="asked to see the solution"):
+        attempt_submit(user=enrollment.user, exercise=numeric, answer=42)
+    assert list(Attempt.objects.values_list("is_correct", "is_revealed")) == [
+        (False, False),
+        (False, True),
+    ]
 
 
-@pytest.mark.parametrize("hints_used", [-1, 3, True, "1", 1.0, None])
-def test_hints_used_out_of_bounds_is_refused(enrollment, numeric, hints_used):
-    with pytest.raises(AttemptError) as error:
-        attempt_submit(user=enrollment.user, exercise=numeric, answer=42, hints_used=hints_used)
+def test_asking_for_the_solution_of_a_solved_exercise_records_nothing(enrollment, numeric):
+    attempt_submit(user=enrollment.user, exercise=numeric, answer=42)
 
-    assert error.value.message == "hints_used must be between 0 and 2."
+    result = solution_reveal(user=enrollment.user, exercise=numeric)
+
+    assert (result.attempt, result.correct_answer) == (None, 42.0)
+    assert Attempt.objects.count() == 1
+
+
+def test_solution_without_enrolment_is_refused(numeric):
+    with pytest.raises(AttemptError, match="Enrol in the course"):
+        solution_reveal(user=UserFactory(), exercise=numeric)
+
     assert Attempt.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_answers_at_once_cannot_both_take_the_last_attempt(enrollment, numeric):
+    # given one attempt left
+    numeric.max_attempts = 2
+    numeric.save()
+    attempt_submit(user=enrollment.user, exercise=numeric, answer=41)
+    outcomes: list[str] = []
+
+    def answer() -> None:
+        try:
+            attempt_submit(user=enrollment.user, exercise=numeric, answer=41)
+            outcomes.append("graded")
+        except AttemptLimitError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=answer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["graded", "refused"]
+    assert Attempt.objects.filter(user=enrollment.user).count() == 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param("4\x002", id="nul"),
+        pytest.param("9" * 10_001, id="too-long"),
+        pytest.param(int("9" * 4000) * 10**400, id="too-many-digits"),
+    ],
+)
+def test_an_answer_no_exercise_could_take_is_refused(enrollment, numeric, answer):
+    with pytest.raises(AttemptError):
+        attempt_submit(user=enrollment.user, exercise=numeric, answer=answer)
+
+    assert Attempt.objects.count() == 0
+
+
+def test_exercise_states_take_two_queries_for_many_exercises(
+    enrollment, numeric, django_assert_num_queries
+):
+    others = [ExerciseFactory(course=enrollment.course, numeric_answer=1.0) for _ in range(5)]
+    for exercise in others:
+        attempt_submit(user=enrollment.user, exercise=exercise, answer=1)
+    hint_reveal_next(user=enrollment.user, exercise=numeric)
+
+    with django_assert_num_queries(2):
+        states = exercise_states_for_user(user=enrollment.user, exercises=[numeric, *others])
+
+    assert [s.is_solved for s in states.values()] == [False] + [True] * 5
+    assert states[numeric.pk].hints_used == 1
 
 
 @pytest.mark.parametrize("duration_ms", [None, 0, MAX_DURATION_MS])

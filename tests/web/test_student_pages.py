@@ -1,5 +1,6 @@
 """Accounts, catalogue, course page and lesson player, through Django's test client."""
 
+import json
 import re
 
 import pytest
@@ -109,7 +110,7 @@ def test_course_page_shows_syllabus_skills_and_an_enrol_button(client, classroom
     assert response.status_code == 302
     assert Enrollment.objects.filter(user=newcomer, course=classroom.course).exists()
     page = client.get(reverse("learners:course_detail", args=["algebra"])).content.decode()
-    assert "0 of 2 lessons complete" in page
+    assert "0 of 2 lessons complete and 0 of 2 exercises solved: 0.0% of the course." in page
 
 
 def test_draft_course_page_is_hidden_from_students(client):
@@ -174,23 +175,32 @@ def test_answers_are_graded_on_the_server_with_hints_counted(client, classroom):
     wrong, right = classroom.single.choices.order_by("position").reverse()
     hint = client.post(
         reverse("learners:hint", args=[classroom.single.pk]),
-        {"hints_used": "0"},
+        {"hints_shown": "5"},  # a learner's count comes from the server, not from this
         HTTP_HX_REQUEST="true",
     ).content.decode()
     assert "Two equal parts." in hint
     assert 'value="1"' in hint
     first = client.post(
         reverse("learners:attempt", args=[classroom.single.pk]),
-        {"answer": str(wrong.pk), "hints_used": "1"},
-    ).content.decode()
-    assert "Not quite" in first
-    assert "Too small." in first
+        {"answer": str(wrong.pk), "hints_used": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    first_page = first.content.decode()
+    assert "Not quite. Try again." in first_page
+    assert "Too small." in first_page
+    assert "One half is 1/2." not in first_page  # no worked solution after a first wrong answer
+    assert 'data-solution-shown="false"' in first_page
+    assert "1 of 3 attempts used, 2 left." in first_page
+    assert json.loads(first.headers["HX-Trigger"]) == {
+        "attempt-recorded": {"exercise": classroom.single.pk}
+    }
     second = client.post(
         reverse("learners:attempt", args=[classroom.single.pk]),
-        {"answer": str(right.pk), "hints_used": "1", "is_correct": "false"},
+        {"answer": str(right.pk), "hints_used": "2", "is_correct": "false"},
     ).content.decode()
     assert "Correct!" in second
     assert "One half is 1/2." in second
+    assert "Solved on attempt 2 of 3." in second
     attempts = list(Attempt.objects.filter(user=classroom.student).order_by("id"))
     assert [(a.is_correct, a.hints_used) for a in attempts] == [(False, 1), (True, 1)]
 
@@ -210,7 +220,8 @@ def test_mark_complete_moves_on_and_counts_in_progress(client, classroom):
     response = client.post(reverse("learners:lesson_complete", args=["algebra", first.pk]))
     assert response.url == reverse("learners:lesson", args=["algebra", second.pk])
     page = client.get(reverse("learners:course_detail", args=["algebra"])).content.decode()
-    assert "1 of 2 lessons complete (50.0%)" in page
+    # one lesson of two and no exercise of two: a quarter of the course's items
+    assert "1 of 2 lessons complete and 0 of 2 exercises solved: 25.0% of the course." in page
 
 
 def test_authored_markdown_is_sanitised_and_math_kept_as_tex_outside_code():
@@ -237,3 +248,171 @@ def test_a_malformed_lesson_event_body_is_refused(client, classroom):
     )
     assert response.status_code == 400
     assert not LessonEvent.objects.exists()
+
+
+# Exercises on the lesson page: the attempt policy, remembered work, math ----------------------
+
+
+def _attempt(client, exercise, answer):
+    return client.post(
+        reverse("learners:attempt", args=[exercise.pk]), {"answer": answer}, HTTP_HX_REQUEST="true"
+    )
+
+
+def test_the_third_wrong_answer_shows_the_solution_and_a_fourth_is_409(client, classroom):
+    client.force_login(classroom.student)
+    wrong = classroom.single.choices.get(is_correct=False)
+
+    pages = [_attempt(client, classroom.single, str(wrong.pk)) for _ in range(4)]
+
+    assert [page.status_code for page in pages] == [200, 200, 200, 409]
+    assert ["One half is 1/2." in page.content.decode() for page in pages[:3]] == [
+        False,
+        False,
+        True,
+    ]
+    third = pages[2].content.decode()
+    assert "Not quite. That was your last attempt." in third
+    assert "You used all 3 attempts; the solution is shown." in third
+    assert "You have used all 3 attempts at this exercise" in pages[3].content.decode()
+    assert Attempt.objects.filter(user=classroom.student).count() == 3
+
+
+def test_show_solution_is_recorded_and_ends_the_exercise(client, classroom):
+    client.force_login(classroom.student)
+
+    page = client.post(
+        reverse("learners:solution", args=[classroom.single.pk]), HTTP_HX_REQUEST="true"
+    )
+    after = _attempt(client, classroom.single, str(classroom.single.choices.first().pk))
+
+    assert page.status_code == 200
+    assert "Here is the solution." in page.content.decode()
+    assert "One half is 1/2." in page.content.decode()
+    assert "HX-Trigger" in page.headers
+    assert after.status_code == 409
+    assert list(Attempt.objects.values_list("is_correct", "is_revealed")) == [(False, True)]
+
+
+def test_a_solved_exercise_shows_as_solved_with_the_answer_on_revisit(client, classroom):
+    client.force_login(classroom.student)
+    wrong, right = (
+        classroom.single.choices.get(is_correct=False),
+        classroom.single.choices.get(is_correct=True),
+    )
+    _attempt(client, classroom.single, str(wrong.pk))
+    _attempt(client, classroom.single, str(right.pk))
+    client.post(reverse("learners:hint", args=[classroom.single.pk]))
+
+    page = client.get(
+        reverse("learners:lesson", args=["algebra", classroom.lessons[0].pk])
+    ).content.decode()
+
+    assert f'id="exercise-{classroom.single.pk}"' in page
+    assert 'data-solved="true"' in page
+    assert "You solved this exercise." in page
+    assert "Solved on attempt 2 of 3." in page
+    assert f'value="{right.pk}" checked' in page
+    assert "Two equal parts." in page  # the hint revealed before stays shown
+    assert "One half is 1/2." in page
+
+
+def test_an_exercise_not_answered_yet_says_how_many_attempts_and_shows_no_solution(
+    client, classroom
+):
+    client.force_login(classroom.student)
+
+    page = client.get(
+        reverse("learners:lesson", args=["algebra", classroom.lessons[0].pk])
+    ).content.decode()
+
+    assert "0 of 3 attempts used, 3 left." in page
+    assert "One half is 1/2." not in page
+    assert "Show solution" in page
+
+
+def test_a_superscript_digit_is_no_choice_id_and_is_refused_with_a_message(client, classroom):
+    # "²".isdigit() is true, but int("²") fails: it must read as an unknown choice
+    client.force_login(classroom.student)
+
+    response = _attempt(client, classroom.single, "²")
+
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert not Attempt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param("9" * 5000, id="5000-digits"),
+        pytest.param("4\x002", id="nul"),
+        pytest.param("x" * 20_000, id="too-long"),
+    ],
+)
+@pytest.mark.parametrize("exercise_name", ["single", "numeric"])
+def test_a_malformed_web_answer_is_400_with_a_message(client, classroom, answer, exercise_name):
+    client.force_login(classroom.student)
+    exercise = getattr(classroom, exercise_name)
+
+    response = _attempt(client, exercise, answer)
+
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode()
+    assert not Attempt.objects.exists()
+
+
+def test_math_in_choices_feedback_and_hints_is_rendered_as_span_math(client, classroom):
+    client.force_login(classroom.student)
+    choice = classroom.single.choices.get(is_correct=False)
+    choice.text, choice.feedback = "$(-2)^4$", "Not $-16$: the sign is squared."
+    choice.save()
+    hint = classroom.single.hints.get(position=1)
+    hint.text = "Try $\\frac{1}{2}$."
+    hint.save()
+
+    page = client.get(
+        reverse("learners:lesson", args=["algebra", classroom.lessons[0].pk])
+    ).content.decode()
+    result = _attempt(client, classroom.single, str(choice.pk)).content.decode()
+    revealed = client.post(reverse("learners:hint", args=[classroom.single.pk])).content.decode()
+
+    assert '<span class="math">(-2)^4</span>' in page
+    assert "$(-2)^4$" not in page
+    assert 'Not <span class="math">-16</span>: the sign is squared.' in result
+    assert '<span class="math">\\frac{1}{2}</span>' in revealed
+
+
+def test_the_learner_panel_container_is_there_only_when_the_adaptive_app_serves_it(
+    client, classroom
+):
+    from django.urls import NoReverseMatch
+
+    client.force_login(classroom.student)
+    page = client.get(
+        reverse("learners:lesson", args=["algebra", classroom.lessons[0].pk])
+    ).content.decode()
+
+    try:
+        url = reverse("adaptive:learner-panel", args=["algebra"])
+    except NoReverseMatch:
+        assert 'id="learner-panel"' not in page
+    else:
+        assert f'hx-get="{url}"' in page
+        assert 'hx-trigger="load"' in page
+
+
+def test_a_numeric_answer_is_remembered_as_written_without_a_trailing_zero(client, classroom):
+    client.force_login(classroom.student)
+    _attempt(client, classroom.numeric, "41")
+
+    page = client.get(
+        reverse("learners:lesson", args=["algebra", classroom.lessons[1].pk])
+    ).content.decode()
+
+    assert f'id="answer-{classroom.numeric.pk}" name="answer"' in page
+    assert 'value="41"' in page
+    assert '<span class="answer-text">41</span>' in page
+    assert "1 of 3 attempts used, 2 left." in page
+    assert "Your last answer was not right." in page
+    assert "6 x 7 = 42." not in page
