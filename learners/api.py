@@ -17,11 +17,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from courses.api import ID_PATTERN, query_id
+from courses.models import Course
+from courses.permissions import LearningAccess, learning_access
 from courses.selectors import lesson_block_list_visible
 from learners import services
 from learners.models import Attempt, Enrollment, LessonEvent, User
 from learners.selectors import (
     attempt_list_visible,
+    enrollment_get_active,
     enrollment_list_for_user,
     lesson_event_list_for_user,
     progress_for_user,
@@ -57,6 +60,21 @@ def _validated(
     )
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def _require_learning(request: Request, course: Course) -> None:
+    """courses.permissions' publication rule: only enrolled learners of a published course
+    record attempts and events (an editor's preview of a draft records nothing).
+
+    A published course without enrolment is left to the service, which says "enrol first".
+    """
+    user = _caller(request)
+    is_enrolled = enrollment_get_active(user=user, course=course) is not None
+    access = learning_access(course=course, user=user, is_enrolled=is_enrolled)
+    if access is not LearningAccess.LEARN and course.status != Course.Status.PUBLISHED:
+        raise exceptions.ValidationError(
+            {"non_field_errors": ["This course is not open: nothing is recorded in a preview."]}
+        )
 
 
 class AuthTokenView(generics.GenericAPIView):
@@ -183,6 +201,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, LearnerVi
     )
     def create(self, request: Request) -> Response:
         fields = _validated(self, AttemptCreateSerializer)
+        _require_learning(request, fields["exercise"].course)
         result = services.attempt_submit(user=_caller(request), **fields)
         body = {
             "feedback": result.feedback,
@@ -204,5 +223,6 @@ class LessonEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Learn
     @extend_schema(request=LessonEventCreateSerializer, responses={201: LessonEventSerializer})
     def create(self, request: Request) -> Response:
         fields = _validated(self, LessonEventCreateSerializer)
+        _require_learning(request, fields["lesson"].module.course)
         event = services.lesson_event_record(user=_caller(request), **fields)
         return Response(LessonEventSerializer(event).data, status=status.HTTP_201_CREATED)

@@ -4,8 +4,10 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from config.validation import is_ascii_id, small_count
 from courses.models import Exercise
 from learners.models import User
 
@@ -45,16 +47,19 @@ class ProfileForm(forms.ModelForm):
 
 def answer_from_post(*, exercise: Exercise, data: Any) -> Any:
     """The answer in the shape `attempt_submit` expects, read from the exercise's form fields."""
+    # Anything but an id (config.validation's ASCII rule) stays text; grading refuses it.
     if exercise.kind == Exercise.Kind.SINGLE:
         value = data.get("answer", "")
-        return int(value) if value.isdigit() else value or None
+        return int(value) if is_ascii_id(value) else value or None
     if exercise.kind == Exercise.Kind.MULTIPLE:
         values = data.getlist("answer")
-        return [int(value) if value.isdigit() else value for value in values]
+        return [int(value) if is_ascii_id(value) else value for value in values]
     return data.get("answer", "")
 
 
 def int_from_post(data: Any, name: str, default: int = 0) -> int:
     """A small non-negative integer field, or `default` when absent or malformed."""
-    value = str(data.get(name, "")).strip()
-    return int(value) if value.isdigit() and len(value) < 9 else default
+    try:
+        return small_count(str(data.get(name, "")).strip(), name=name)
+    except ValidationError:
+        return default

@@ -107,6 +107,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 PATHWISE_MAX_UPLOAD_BYTES = env.int("PATHWISE_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 PATHWISE_MAX_IMAGE_BYTES = env.int("PATHWISE_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A 503 during a database outage tells clients to retry after this many seconds.
+PATHWISE_RETRY_AFTER_SECONDS = env.int("PATHWISE_RETRY_AFTER_SECONDS", default=10)
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous refusal a 401, not a 403.
