@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from courses.api import ID_PATTERN, query_id
@@ -84,6 +85,9 @@ class AuthTokenView(generics.GenericAPIView):
     # No session: a token request must not need a CSRF token.
     authentication_classes = ()
     serializer_class = CredentialsSerializer
+    # Per client address (NUM_PROXIES decides which); axes locks the account+address pair.
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "login"
 
     @extend_schema(request=CredentialsSerializer, responses=AuthTokenSerializer)
     def post(self, request: Request) -> Response:

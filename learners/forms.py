@@ -26,6 +26,13 @@ class SignupForm(forms.Form):
         label=_("Preferred language"), choices=settings.LANGUAGES
     )
 
+    def clean_email(self) -> str:
+        email = self.cleaned_data.get("email", "")
+        # The model's constraint says the same; asking first gives the message at the field.
+        if email and User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("Another account already uses this e-mail address."))
+        return email
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "axes",
     "courses",
     "learners",
     "adaptive",
@@ -42,6 +43,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it sees the outcome of every login (web and API token) it must answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -79,6 +82,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): the lockout check first, then the ordinary password check.
+AUTHENTICATION_BACKENDS = [
+    "config.security.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Proxies in front of the web process that append to X-Forwarded-For (a load balancer: 1).
+# With 0, the client address is REMOTE_ADDR and X-Forwarded-For is ignored.
+PATHWISE_TRUSTED_PROXIES = env.int("PATHWISE_TRUSTED_PROXIES", default=0)
+# Failures count per account *and* client address: an attacker elsewhere cannot lock a real
+# user out, and a lockout ends by itself after the cool-off (or on a password reset).
+AXES_FAILURE_LIMIT = env.int("PATHWISE_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PATHWISE_LOGIN_COOLOFF_MINUTES", default=10))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_VERBOSE = False
 LOGIN_URL = "learners:login"
 LOGIN_REDIRECT_URL = "adaptive:dashboard"
 LOGOUT_REDIRECT_URL = "home"
@@ -133,7 +153,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("PATHWISE_THROTTLE_ANON", default="600/min"),
         "user": env("PATHWISE_THROTTLE_USER", default="3000/min"),
+        # Token requests per client address, on top of axes' per-account lockout.
+        "login": env("PATHWISE_THROTTLE_LOGIN", default="30/min"),
     },
+    # The client address behind our proxies (config.security.client_ip counts the same way):
+    # DRF's default, None, would key throttles on whatever X-Forwarded-For the client sends.
+    "NUM_PROXIES": PATHWISE_TRUSTED_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
