@@ -43,7 +43,8 @@ def database_unavailable_message() -> str:
 
 def bad_request(request: HttpRequest, exception: Exception, **kwargs: Any) -> HttpResponse:
     if is_api(request):
-        return _json(400, "bad_request", str(exception) or _("The request could not be processed."))
+        # Not str(exception): a DisallowedHost message would describe our configuration.
+        return _json(400, "bad_request", _("The request could not be processed."))
     return defaults.bad_request(request, exception, **kwargs)
 
 

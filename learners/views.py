@@ -67,7 +67,10 @@ def _language_cookie(response: HttpResponse, language: str) -> HttpResponse:
             settings.LANGUAGE_COOKIE_NAME,
             language,
             max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite="Lax",
+            # As Django's set_language does: Secure and HttpOnly in production.
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
         )
     return response
 

@@ -3,6 +3,8 @@
 from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
+
 from config.env import BASE_DIR, env
 
 VAR_DIR = Path(env("PATHWISE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -26,6 +28,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "csp",
     "axes",
     "courses",
     "learners",
@@ -34,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -62,6 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -227,6 +232,32 @@ PATHWISE_MODEL_ROOT = Path(env("PATHWISE_MODEL_ROOT", default=str(VAR_DIR / "mod
 PATHWISE_MASTERY_THRESHOLD = env.float("PATHWISE_MASTERY_THRESHOLD", default=0.95)
 PATHWISE_GRU_MASTERY_THRESHOLD = env.float("PATHWISE_GRU_MASTERY_THRESHOLD", default=0.85)
 PATHWISE_PATH_MAX_STEPS = env.int("PATHWISE_PATH_MAX_STEPS", default=5)
+
+# Content-Security-Policy (django-csp): scripts and styles only from our origin, or inline with
+# the per-response nonce (Swagger UI's start-up script). Our pages have no inline script; htmx runs
+# with allowEval off and its indicator styles off (templates/base.html, meta htmx-config).
+# style-src-attr allows style="" attributes only (the mastery bars' widths, KaTeX's and the
+# admin's layout); attribute styles cannot run script. PATHWISE_MEDIA_ORIGINS adds the origin of
+# an S3-compatible media store (config/settings/production.py) to images and media.
+PATHWISE_MEDIA_ORIGINS = env.list("PATHWISE_MEDIA_ORIGINS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        # data: for the inline SVG icons of Swagger UI's and the admin's style sheets.
+        "img-src": [SELF, "data:", *PATHWISE_MEDIA_ORIGINS],
+        "media-src": [SELF, *PATHWISE_MEDIA_ORIGINS],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,
