@@ -20,6 +20,9 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.STUDENT)
     preferred_language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
+    # The interaction log an account was imported from (learners.importers); empty for people who
+    # signed up. An import only ever adds to accounts of its own source.
+    import_source = models.CharField(max_length=16, blank=True, default="", editable=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
