@@ -36,6 +36,7 @@ from adaptive.serializers import (
 from adaptive.services.recommendation import recommendation_get
 from adaptive.services.retraining import training_run_request
 from config.api import StandardPagination
+from courses.api import query_id
 from courses.models import Course, Lesson
 from courses.selectors import course_is_editable_by, course_list_visible
 from learners.models import User
@@ -47,12 +48,7 @@ COURSE_FILTER = OpenApiParameter(
 
 
 def _course_filter(request: Request) -> int | None:
-    raw = request.query_params.get("course")
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit():
-        raise exceptions.ValidationError({"course": ["A course id is a positive integer."]})
-    return int(raw)
+    return query_id(request, "course")
 
 
 def _editable_course(request: Request, pk: int) -> Course:

@@ -99,7 +99,9 @@ def main() -> None:
     try:
         migrate_seconds, _ = _manage(["migrate", "--noinput", "--skip-checks", "-v", "0"], env)
         parse_seconds, rows, attempts = _parse_seconds(args.csv, env)
+        source = "".join(ch for ch in args.csv.name.split(".")[0].lower() if ch.isalnum())[:16]
         command = ["import_interactions", str(args.csv), "--format", "assistments"]
+        command += ["--source", source or "bench"]
         first_seconds, first_output = _manage(command, env)
         after_first = _counts(env)
         second_seconds, second_output = _manage(command, env)

@@ -11,6 +11,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.errors import DATABASE_UNAVAILABLE, database_unavailable_message, retry_after_seconds
 from config.parsers import RequestTooLarge
 from courses.exceptions import ApplicationError
 
@@ -18,6 +19,12 @@ from courses.exceptions import ApplicationError
 class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is briefly unavailable. Try again soon."
+    default_code = "service_unavailable"
 
 
 def _flatten(detail: Any) -> Any:
@@ -58,6 +65,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError(str(exc) or "The request could not be processed.")
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
+        exc = ServiceUnavailable(database_unavailable_message())
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -77,5 +86,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         }
     if response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
         body["code"] = "method_not_allowed"
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = str(retry_after_seconds())
     response.data = {"error": body}
     return response

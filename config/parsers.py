@@ -10,6 +10,45 @@ from django.conf import settings
 from rest_framework import exceptions, parsers, status
 from rest_framework.utils import json
 
+# Our bodies nest two or three levels; 64 leaves room for any honest client and keeps every walk
+# over the parsed value (serializers, JSON columns) far from Python's recursion limit.
+MAX_JSON_DEPTH = 64
+
+
+class JSONTooDeep(ValueError):
+    """A JSON document nested deeper than MAX_JSON_DEPTH."""
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether `value` nests deeper than `limit`, walked without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def json_loads_bounded(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """json.loads without NaN/Infinity and with a bounded depth.
+
+    Raises ValueError (JSONTooDeep for depth) for every document refused, never RecursionError.
+    """
+    try:
+        value = json.loads(text, parse_constant=json.strict_constant)
+    except RecursionError as error:
+        raise JSONTooDeep(f"nested deeper than {max_depth} levels.") from error
+    if _depth_exceeds(value, max_depth):
+        raise JSONTooDeep(f"nested deeper than {max_depth} levels.")
+    return value
+
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -50,11 +89,9 @@ class BoundedJSONParser(parsers.JSONParser):
         _refuse_beyond(limit, len(body))
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return json.loads(body.decode(encoding), parse_constant=json.strict_constant)
+            return json_loads_bounded(body.decode(encoding))
         except ValueError as error:
             raise exceptions.ParseError(f"JSON parse error - {error}") from error
-        except RecursionError as error:
-            raise exceptions.ParseError("JSON parse error - nested too deeply.") from error
 
 
 class BoundedFormParser(parsers.FormParser):

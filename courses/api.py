@@ -19,9 +19,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.validation import optional_id, parse_id
 from courses import services
 from courses.models import Course, Exercise, Lesson, LessonBlock, Module, Skill
-from courses.permissions import IsAuthorOrReadOnly
+from courses.permissions import IsAuthorOrReadOnly, LearningAccess, learning_access
 from courses.selectors import (
     course_list_editable,
     course_list_visible,
@@ -58,17 +59,13 @@ from courses.serializers import (
     SkillUpdateSerializer,
 )
 
-ID_PATTERN = "[0-9]+"
+# ASCII digits, at most 18 (config.validation.MAX_ID_DIGITS): longer ids are simply not found.
+ID_PATTERN = "[0-9]{1,18}"
 
 
 def query_id(request: Request, name: str) -> int | None:
-    """An optional positive integer query parameter; anything else is a 400."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit() or len(raw) > 18:
-        raise exceptions.ValidationError({name: ["Must be a positive integer id."]})
-    return int(raw)
+    """An optional id query parameter (config.validation's rule); anything else is a 400."""
+    return optional_id(request.query_params.get(name), name=name)
 
 
 def _filter_parameter(name: str, what: str) -> OpenApiParameter:
@@ -367,7 +364,11 @@ class SkillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContentView
     )
     def prerequisite_detail(self, request: Request, pk: str, requires_id: str) -> Response:
         skill = self.get_object()
-        requires = skill_list_visible(user=request.user).filter(pk=int(requires_id)).first()
+        requires = (
+            skill_list_visible(user=request.user)
+            .filter(pk=parse_id(requires_id, name="requires_id"))
+            .first()
+        )
         if requires is None:
             raise exceptions.NotFound("The skill has no such prerequisite.")
         services.skill_prerequisite_remove(skill=skill, requires=requires)
@@ -467,6 +468,16 @@ class ExerciseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContentV
     @action(detail=True, methods=["get"], url_path="hints/(?P<position>[0-9]{1,9})")
     def hint(self, request: Request, pk: str, position: str) -> Response:
         exercise = self.get_object()
+        if not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated("Log in and enrol in the course to see its hints.")
+        # learners.Enrollment sits above this app, hence its reverse relation rather than
+        # learners.selectors.enrollment_get_active (the same active-or-completed rule).
+        is_enrolled = exercise.course.enrollments.filter(
+            user=request.user, status__in=["active", "completed"]
+        ).exists()
+        access = learning_access(course=exercise.course, user=request.user, is_enrolled=is_enrolled)
+        if access is LearningAccess.NONE:
+            raise exceptions.PermissionDenied("Enrol in the course to see its hints.")
         hint = exercise_hint_get(exercise=exercise, position=int(position))
         if hint is None:
             raise exceptions.NotFound("The exercise has no hint at this position.")

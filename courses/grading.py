@@ -1,6 +1,7 @@
 """Server-side grading of an answer against an exercise; the client never decides correctness."""
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,41 @@ class GradeResult:
 def text_normalise(text: str) -> str:
     """NFKC, case-folded, white space collapsed (so full-width digits equal ASCII ones)."""
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+# A numeric answer is short: 100 characters hold any number a learner types.
+NUMERIC_ANSWER_MAX_CHARS = 100
+# The API's serializer allows 10,000 characters of JSON for any answer; the web form the same.
+TEXT_ANSWER_MAX_CHARS = 10_000
+_DECIMAL = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:e[+-]?[0-9]{1,4})?"
+_NUMBER = re.compile(_DECIMAL)
+_FRACTION = re.compile(rf"({_DECIMAL})\s*/\s*({_DECIMAL})")
+
+
+def numeric_text_value(text: str) -> float:
+    """A typed number: '42', '-0,5', '1e3', full-width digits or a fraction such as '5/6'.
+
+    Superscripts, vulgar fractions and other "number-like" symbols ('²', '½') are refused rather
+    than read as digits: NFKC would turn 'x²' into 'x2'.
+    """
+    if len(text) > NUMERIC_ANSWER_MAX_CHARS:
+        raise GradingError(
+            f"The answer is longer than {NUMERIC_ANSWER_MAX_CHARS} characters; type a number."
+        )
+    if any(unicodedata.category(char) == "No" for char in text):
+        raise GradingError("Write the number with ordinary digits (no superscripts or symbols).")
+    # NFKC maps full-width and other decimal digits to ASCII; a decimal comma becomes a point.
+    plain = unicodedata.normalize("NFKC", text).strip().replace(",", ".").lower()
+    plain = "".join(str(unicodedata.digit(char)) if char.isdecimal() else char for char in plain)
+    if _NUMBER.fullmatch(plain):
+        return float(plain)
+    fraction = _FRACTION.fullmatch(plain)
+    if fraction:
+        numerator, denominator = float(fraction.group(1)), float(fraction.group(2))
+        if denominator == 0:
+            raise GradingError("A fraction cannot divide by zero.")
+        return numerator / denominator
+    raise GradingError("The answer must be a number (such as 0.75, -2 or 5/6).")
 
 
 def _choice_ids(answer: Any, *, many: bool) -> list[int]:
@@ -57,10 +93,7 @@ def answer_grade(
         if isinstance(answer, bool):
             raise GradingError("The answer must be a number.")
         if isinstance(answer, str):
-            try:
-                answer = float(unicodedata.normalize("NFKC", answer).strip().replace(",", "."))
-            except ValueError as error:
-                raise GradingError("The answer must be a number.") from error
+            answer = numeric_text_value(answer)
         if not isinstance(answer, int | float):
             raise GradingError("The answer must be a finite number.")
         try:
@@ -78,6 +111,10 @@ def answer_grade(
     if kind == Exercise.Kind.TEXT:
         if not isinstance(answer, str):
             raise GradingError("The answer must be text.")
+        if "\x00" in answer:  # PostgreSQL cannot store it, and no one types it
+            raise GradingError("The answer contains a null character.")
+        if len(answer) > TEXT_ANSWER_MAX_CHARS:
+            raise GradingError(f"The answer is longer than {TEXT_ANSWER_MAX_CHARS} characters.")
         text = text_normalise(answer)
         if not text:
             raise GradingError("The answer is empty.")

@@ -1,7 +1,13 @@
-"""Who may change the catalogue through the API; reads are decided by the visible querysets."""
+"""Who may change the catalogue through the API, and who may learn in a course (web and API).
 
+Reads of the catalogue are decided by the visible querysets; `learning_access` is the one
+publication rule for the lesson pages, lesson events, attempts and hints.
+"""
+
+import enum
 from typing import Any
 
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
@@ -48,3 +54,27 @@ class CanEditCourse(BasePermission):
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         return course_is_editable_by(course=course_of(obj), user=request.user)
+
+
+class LearningAccess(enum.Enum):
+    """What a user may do with a course's lessons and exercises."""
+
+    LEARN = "learn"  # an enrolled learner of a published course: records attempts and events
+    PREVIEW = "preview"  # an editor: sees and tries everything, nothing is recorded
+    NONE = "none"
+
+
+def learning_access(
+    *, course: Course, user: AbstractUser | AnonymousUser, is_enrolled: bool
+) -> LearningAccess:
+    """The publication rule: learning happens in published courses; editors always preview.
+
+    `is_enrolled` is the caller's active enrolment (learners.selectors knows enrolments; this
+    app sits below it). A learner enrolled in a course that was later unpublished or archived
+    gets NONE: no attempts, events or lesson pages until it is published again.
+    """
+    if is_enrolled and course.status == Course.Status.PUBLISHED:
+        return LearningAccess.LEARN
+    if course_is_editable_by(course=course, user=user):
+        return LearningAccess.PREVIEW
+    return LearningAccess.NONE

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from rest_framework import serializers
 
+from config.validation import MAX_ID_DIGITS, is_ascii_id
 from courses.markdown import markdown_inline_render, markdown_render
 from courses.models import (
     MAX_ATTEMPTS_LIMIT,
@@ -45,6 +46,14 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         self.visible = visible
         kwargs.setdefault("queryset", model._default_manager.none())
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # An id is an integer or its ASCII digits (config.validation): 1.5 must not read as 1.
+        if not (isinstance(data, int) and not isinstance(data, bool)) and not is_ascii_id(data):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if isinstance(data, int) and not 0 < data < 10**MAX_ID_DIGITS:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
 
     def get_queryset(self) -> Any:
         user = _caller(self.root) if self.root is not None else None

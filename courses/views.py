@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from config.validation import clean_text, parse_ids, validation_message
 from courses import services
 from courses.exceptions import ApplicationError
 from courses.forms import (
@@ -47,7 +48,13 @@ CATALOGUE_PAGE_SIZE = 12
 
 def catalogue(request: HttpRequest) -> HttpResponse:
     """Published courses, searchable by words and filtered by language and skill."""
-    query = request.GET.get("q", "").strip()[:100]
+    status = 200
+    try:
+        query = clean_text(request.GET.get("q", ""), name="q")[:100]
+    except ValidationError as error:
+        # A NUL or an overlong query: say so and show the whole catalogue.
+        messages.error(request, validation_message(error))
+        query, status = "", 400
     language = request.GET.get("language", "")
     courses = (
         course_list_visible(user=request.user)
@@ -76,6 +83,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             "language": language,
             "languages": Course._meta.get_field("language").choices,
         },
+        status=status,
     )
 
 
@@ -289,7 +297,11 @@ def _reorder_target(course: Course, kind: str, parent_id: int) -> tuple[Any, Any
 
 
 def _ids(values: list[str]) -> list[int]:
-    return [int(value) for value in values if value.isdigit()]
+    """Ids posted by the studio; a malformed one is an ApplicationError (a 400 with a message)."""
+    try:
+        return parse_ids(value for value in values if value != "")
+    except ValidationError as error:
+        raise ApplicationError(validation_message(error)) from error
 
 
 @login_required
@@ -298,8 +310,8 @@ def studio_reorder(request: HttpRequest, slug: str) -> HttpResponse:
     """Save a new order: the full list of ids (drag and drop) or one item moved up or down."""
     course = _course_for_editor(request, slug)
     kind = request.POST.get("kind", "")
-    parent_id = next(iter(_ids([request.POST.get("parent", "")])), 0)
     try:
+        parent_id = next(iter(_ids([request.POST.get("parent", "")])), 0)
         service, parent, rows = _reorder_target(course, kind, parent_id)
         current = list(rows.order_by("position").values_list("pk", flat=True))
         if "ids" in request.POST:

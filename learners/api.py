@@ -14,17 +14,20 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from courses.api import ID_PATTERN, query_id
 from courses.markdown import markdown_inline_render
-from courses.models import Exercise
+from courses.models import Course, Exercise
+from courses.permissions import LearningAccess, learning_access
 from courses.selectors import exercise_list_visible, lesson_block_list_visible
 from learners import services
 from learners.exceptions import AttemptLimitError
 from learners.models import Attempt, Enrollment, LessonEvent, User
 from learners.selectors import (
     attempt_list_visible,
+    enrollment_get_active,
     enrollment_list_for_user,
     exercise_state_for_user,
     lesson_event_list_for_user,
@@ -67,6 +70,21 @@ def _validated(
     return dict(serializer.validated_data)
 
 
+def _require_learning(request: Request, course: Course) -> None:
+    """courses.permissions' publication rule: only enrolled learners of a published course
+    record attempts and events (an editor's preview of a draft records nothing).
+
+    A published course without enrolment is left to the service, which says "enrol first".
+    """
+    user = _caller(request)
+    is_enrolled = enrollment_get_active(user=user, course=course) is not None
+    access = learning_access(course=course, user=user, is_enrolled=is_enrolled)
+    if access is not LearningAccess.LEARN and course.status != Course.Status.PUBLISHED:
+        raise exceptions.ValidationError(
+            {"non_field_errors": ["This course is not open: nothing is recorded in a preview."]}
+        )
+
+
 class AuthTokenView(generics.GenericAPIView):
     """Trade a username and password for an API token (send it as `Authorization: Token ...`)."""
 
@@ -74,6 +92,9 @@ class AuthTokenView(generics.GenericAPIView):
     # No session: a token request must not need a CSRF token.
     authentication_classes = ()
     serializer_class = CredentialsSerializer
+    # Per client address (NUM_PROXIES decides which); axes locks the account+address pair.
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "login"
 
     @extend_schema(request=CredentialsSerializer, responses=AuthTokenSerializer)
     def post(self, request: Request) -> Response:
@@ -195,6 +216,7 @@ class AttemptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, LearnerVi
     def create(self, request: Request) -> Response:
         fields = _validated(self, AttemptCreateSerializer)
         fields.pop("hints_used", None)  # counted on the server from the recorded reveals
+        _require_learning(request, fields["exercise"].course)
         try:
             result = services.attempt_submit(user=_caller(request), **fields)
         except AttemptLimitError as error:
@@ -223,6 +245,8 @@ def _exercise_visible(request: Request, pk: int) -> Exercise:
     exercise = exercise_list_visible(user=_caller(request)).filter(pk=pk).first()
     if exercise is None:
         raise exceptions.NotFound("There is no such exercise.")
+    # Hints, solutions and attempts only for the course's learners (or its editors' preview).
+    _require_learning(request, exercise.course)
     return exercise
 
 
@@ -292,5 +316,6 @@ class LessonEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Learn
     @extend_schema(request=LessonEventCreateSerializer, responses={201: LessonEventSerializer})
     def create(self, request: Request) -> Response:
         fields = _validated(self, LessonEventCreateSerializer)
+        _require_learning(request, fields["lesson"].module.course)
         event = services.lesson_event_record(user=_caller(request), **fields)
         return Response(LessonEventSerializer(event).data, status=status.HTTP_201_CREATED)

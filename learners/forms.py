@@ -4,8 +4,10 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from config.validation import is_ascii_id, small_count
 from courses.models import Exercise
 from learners.models import User
 
@@ -23,6 +25,13 @@ class SignupForm(forms.Form):
     preferred_language = forms.ChoiceField(
         label=_("Preferred language"), choices=settings.LANGUAGES
     )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data.get("email", "")
+        # The model's constraint says the same; asking first gives the message at the field.
+        if email and User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("Another account already uses this e-mail address."))
+        return email
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -45,21 +54,19 @@ class ProfileForm(forms.ModelForm):
 
 def answer_from_post(*, exercise: Exercise, data: Any) -> Any:
     """The answer in the shape `attempt_submit` expects, read from the exercise's form fields."""
+    # Anything but an id (config.validation's ASCII rule) stays text; grading refuses it.
     if exercise.kind == Exercise.Kind.SINGLE:
         value = data.get("answer", "")
-        return _choice_id(value) if value else None
+        return int(value) if is_ascii_id(value) else value or None
     if exercise.kind == Exercise.Kind.MULTIPLE:
-        return [_choice_id(value) for value in data.getlist("answer")]
+        values = data.getlist("answer")
+        return [int(value) if is_ascii_id(value) else value for value in values]
     return data.get("answer", "")
-
-
-def _choice_id(value: str) -> int | str:
-    # str.isdigit() is also true for "²" and other Unicode digits that int() refuses, and a
-    # posted id of thousands of digits is no id: both stay text, which grading refuses.
-    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else value
 
 
 def int_from_post(data: Any, name: str, default: int = 0) -> int:
     """A small non-negative integer field, or `default` when absent or malformed."""
-    value = str(data.get(name, "")).strip()
-    return int(value) if value.isdigit() and len(value) < 9 else default
+    try:
+        return small_count(str(data.get(name, "")).strip(), name=name)
+    except ValidationError:
+        return default

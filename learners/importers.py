@@ -2,12 +2,19 @@
 
 The whole file is read and validated before anything is written, and the writes happen in one
 transaction, so a malformed row leaves the database untouched. Every row gets a stable key (the
-username, the skill and problem ids, `user:order` for attempts), so a second import adds nothing.
+username, the skill and problem ids, `source:user:order` for attempts), so a second import adds
+nothing.
+
+Learners are keyed by the import's source (a name it is given, such as `assist2009`) and their id
+in that source: `assist2009-17` is user 17 of ASSIST2009 and is marked with that source. An
+account of the same name from another source, or one a person signed up for, is never reused:
+the import is refused, so two people's histories are never mixed.
 """
 
 import csv
 import gzip
 import io
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,7 +39,8 @@ class ImportFormatError(ApplicationError):
 
 FORMATS = ("assistments",)
 SYSTEM_TEACHER_USERNAME = "pathwise-importer"
-USERNAME_PREFIX = "assist-"
+# A source name is what comes before the first hyphen of its learners' usernames, so it has none.
+SOURCE_PATTERN = re.compile(r"[a-z0-9]{1,16}")
 # Imported logs carry an order, not a time: attempt n of a learner is placed n seconds after this.
 ORDER_EPOCH = datetime(2009, 9, 1, tzinfo=UTC)
 
@@ -78,6 +86,29 @@ class ImportResult:
     exercises_created: int
     attempts_created: int
     enrollments_created: int
+    source: str = ""
+    problems: int = 0
+    multi_skill_problems: int = 0
+
+    def tagging_note(self) -> str:
+        """How the exercises were tagged with skills, for the import's report."""
+        return (
+            "Each exercise is tagged with every skill its problem was seen with in the file: "
+            f"{self.multi_skill_problems:,} of {self.problems:,} problems had more than one skill."
+        )
+
+
+def source_validate(source: str) -> str:
+    if not SOURCE_PATTERN.fullmatch(source):
+        raise ImportFormatError(
+            f"The source {source!r} must be 1 to 16 lowercase letters or digits "
+            "(such as assist2009); it names the dataset the learners come from."
+        )
+    return source
+
+
+def source_username(source: str, user: str) -> str:
+    return f"{source}-{user}"
 
 
 def _open_text(path: Path) -> IO[str]:
@@ -284,6 +315,7 @@ def _unique_names(keys: list[str], names: dict[str, str], taken: set[str]) -> di
 def interactions_import(
     *,
     log: InteractionLog,
+    source: str,
     course_slug: str = "assistments",
     batch_size: int = 5000,
     progress: Progress | None = None,
@@ -294,12 +326,39 @@ def interactions_import(
     # Serialise imports into one course: two at once would race on the same keys.
     Course.objects.select_for_update().filter(pk=course.pk).first()
 
-    # Users --------------------------------------------------------------------------------------
-    usernames = {f"{USERNAME_PREFIX}{item.user}" for item in log.attempts}
+    # Users (keyed by source and id; never an account of another source) -----------------------
+    source = source_validate(source)
+    wanted = {source_username(source, item.user) for item in log.attempts}
+    too_long = sorted(
+        name for name in wanted if len(name) > User._meta.get_field("username").max_length
+    )
+    if too_long:
+        raise ImportFormatError(f"The username {too_long[0]!r} would be too long.")
+    key_limit = Attempt._meta.get_field("external_id").max_length or 0
+    longest = max(log.attempts, key=lambda item: len(_attempt_key(source, item)), default=None)
+    if longest is not None and len(_attempt_key(source, longest)) > key_limit:
+        raise ImportFormatError(
+            f"line {longest.line}: the user id and order are too long for an attempt key "
+            f"({key_limit} characters with the source)."
+        )
     # Queries below select by prefix or course, never `__in` a huge list (SQLite caps parameters).
-    imported_users = User.objects.filter(username__startswith=USERNAME_PREFIX)
-    user_ids = dict(imported_users.values_list("username", "pk"))
-    new_usernames = sorted(usernames - user_ids.keys())
+    same_prefix = User.objects.filter(username__startswith=f"{source}-")
+    accounts = {
+        username: (pk, account_source)
+        for username, pk, account_source in same_prefix.values_list(
+            "username", "pk", "import_source"
+        )
+        if username in wanted
+    }
+    foreign = sorted(name for name, (_pk, origin) in accounts.items() if origin != source)
+    if foreign:
+        raise ImportFormatError(
+            f"{len(foreign):,} learner(s) of source {source!r} would be attached to existing "
+            f"accounts that were not imported from it (e.g. {', '.join(foreign[:5])}); "
+            "nothing was imported. Choose another --source name."
+        )
+    user_ids = {name: pk for name, (pk, _origin) in accounts.items()}
+    new_usernames = sorted(wanted - user_ids.keys())
     now = timezone.now()
     # One unusable-password marker for all: these accounts never sign in.
     unusable = make_password(None)
@@ -311,14 +370,15 @@ def interactions_import(
                 role=User.Role.STUDENT,
                 date_joined=now,
                 is_active=True,
+                import_source=source,
             )
             for username in new_usernames
         ),
         batch_size=batch_size,
     )
     if new_usernames:
-        user_ids = dict(imported_users.values_list("username", "pk"))
-    report("users", len(usernames), len(usernames))
+        user_ids = dict(same_prefix.filter(import_source=source).values_list("username", "pk"))
+    report("users", len(wanted), len(wanted))
 
     # Skills -------------------------------------------------------------------------------------
     skill_keys = sorted({skill for item in log.attempts for skill in item.skills}, key=_natural)
@@ -380,13 +440,13 @@ def interactions_import(
     enrolled = set(Enrollment.objects.filter(course=course).values_list("user_id", flat=True))
     new_enrollments = [
         Enrollment(
-            user_id=user_ids[f"{USERNAME_PREFIX}{user}"],
+            user_id=user_ids[source_username(source, user)],
             course=course,
             status=Enrollment.Status.ACTIVE,
             enrolled_at=ORDER_EPOCH + timedelta(seconds=order),
         )
         for user, order in sorted(first_order.items())
-        if user_ids[f"{USERNAME_PREFIX}{user}"] not in enrolled
+        if user_ids[source_username(source, user)] not in enrolled
     ]
     Enrollment.objects.bulk_create(new_enrollments, batch_size=batch_size)
 
@@ -396,7 +456,7 @@ def interactions_import(
         .exclude(external_id="")
         .values_list("external_id", flat=True)
     )
-    pending = [item for item in log.attempts if f"{item.user}:{item.order}" not in existing]
+    pending = [item for item in log.attempts if _attempt_key(source, item) not in existing]
     total = len(pending)
     done = 0
     for chunk in _chunks(pending, max(batch_size, 1)):
@@ -414,14 +474,14 @@ def interactions_import(
             ],
             (
                 (
-                    user_ids[f"{USERNAME_PREFIX}{item.user}"],
+                    user_ids[source_username(source, item.user)],
                     exercise_ids[item.problem],
                     course.pk,
                     {},
                     item.is_correct,
                     0,
                     ORDER_EPOCH + timedelta(seconds=item.order),
-                    f"{item.user}:{item.order}",
+                    _attempt_key(source, item),
                 )
                 for item in chunk
             ),
@@ -439,7 +499,14 @@ def interactions_import(
         exercises_created=len(new_problems),
         attempts_created=total,
         enrollments_created=len(new_enrollments),
+        source=source,
+        problems=len(problem_skills),
+        multi_skill_problems=sum(1 for skills in problem_skills.values() if len(skills) > 1),
     )
+
+
+def _attempt_key(source: str, item: InteractionAttempt) -> str:
+    return f"{source}:{item.user}:{item.order}"
 
 
 def _natural(key: str) -> tuple[int, int | str]:

@@ -1,9 +1,12 @@
 """Accounts and activity: users, enrolments, the append-only attempt and lesson-event logs."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +20,9 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.STUDENT)
     preferred_language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
+    # The interaction log an account was imported from (learners.importers); empty for people who
+    # signed up. An import only ever adds to accounts of its own source.
+    import_source = models.CharField(max_length=16, blank=True, default="", editable=False)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -24,7 +30,23 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=Q(role__in=["student", "teacher"]), name="user_role_valid"
             ),
+            # One account per e-mail address, whatever its case; many accounts may have none.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="user_email_unique_ci",
+                violation_error_message=_("Another account already uses this e-mail address."),
+            ),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # set_password() keeps the new raw password until the save: a changed or reset password
+        # (web, API, admin, changepassword) ends every API token of the account.
+        if self._password is not None and self.pk is not None:
+            from rest_framework.authtoken.models import Token
+
+            Token.objects.filter(user_id=self.pk).delete()
+        super().save(*args, **kwargs)
 
     @property
     def is_teacher(self) -> bool:

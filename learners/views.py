@@ -1,6 +1,5 @@
 """Learner pages: accounts, the course page, the lesson player and its htmx endpoints."""
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -15,9 +14,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
+from config.parsers import JSONTooDeep, json_loads_bounded
 from courses.exceptions import ApplicationError
 from courses.markdown import markdown_inline_render, markdown_render
 from courses.models import Course, Exercise, Lesson, LessonBlock
+from courses.permissions import LearningAccess, learning_access
 from courses.selectors import course_is_editable_by, course_syllabus, lesson_blocks
 from learners import services
 from learners.exceptions import AttemptLimitError
@@ -49,7 +50,10 @@ def _language_cookie(response: HttpResponse, language: str) -> HttpResponse:
             settings.LANGUAGE_COOKIE_NAME,
             language,
             max_age=settings.LANGUAGE_COOKIE_AGE,
-            samesite="Lax",
+            # As Django's set_language does: Secure and HttpOnly in production.
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE or "Lax",
         )
     return response
 
@@ -170,15 +174,28 @@ def enrol(request: HttpRequest, slug: str) -> HttpResponse:
 # Lesson player ------------------------------------------------------------------------------------
 
 
+def _learning_access(request: HttpRequest, course: Course) -> LearningAccess:
+    """courses.permissions' publication rule for the signed-in user."""
+    if not request.user.is_authenticated:
+        return LearningAccess.NONE
+    is_enrolled = enrollment_get_active(user=request.user, course=course) is not None
+    return learning_access(course=course, user=request.user, is_enrolled=is_enrolled)
+
+
+def _closed_message(course: Course) -> str:
+    if course.status != Course.Status.PUBLISHED:
+        return _("This course is not open at the moment.")
+    return _("Enrol in the course to open its lessons.")
+
+
 def _lesson_access(request: HttpRequest, lesson: Lesson) -> bool:
-    """True for an enrolled learner; False for an editor previewing; else refused."""
+    """True for an enrolled learner of a published course; False for an editor previewing;
+    else refused (PermissionDenied)."""
     course = lesson.module.course
-    if request.user.is_authenticated:
-        if enrollment_get_active(user=request.user, course=course) is not None:
-            return True
-        if course_is_editable_by(course=course, user=request.user):
-            return False
-    raise PermissionDenied(_("Enrol in the course to open its lessons."))
+    access = _learning_access(request, course)
+    if access is LearningAccess.NONE:
+        raise PermissionDenied(_closed_message(course))
+    return access is LearningAccess.LEARN
 
 
 @login_required
@@ -190,8 +207,10 @@ def lesson_player(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
     course = lesson.module.course
     try:
         is_enrolled = _lesson_access(request, lesson)
-    except PermissionDenied:
-        messages.info(request, _("Enrol in the course to open its lessons."))
+    except PermissionDenied as refusal:
+        if course.status != Course.Status.PUBLISHED:
+            raise Http404 from refusal  # as the course page of a closed course is not found
+        messages.info(request, str(refusal))
         return redirect("learners:course_detail", slug=course.slug)
     is_preview = not is_enrolled
     blocks = lesson_blocks(lesson=lesson)
@@ -236,9 +255,14 @@ def lesson_complete(request: HttpRequest, slug: str, lesson_id: int) -> HttpResp
         Lesson.objects.select_related("module__course"), pk=lesson_id, module__course__slug=slug
     )
     try:
+        if not _lesson_access(request, lesson):
+            raise ApplicationError(_("This is a preview: nothing is recorded."))
         services.lesson_event_record(
             user=request.user, lesson=lesson, verb=LessonEvent.Verb.COMPLETED
         )
+    except PermissionDenied as refusal:
+        messages.error(request, str(refusal))
+        return redirect("learners:course_detail", slug=slug)
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("learners:course_detail", slug=slug)
@@ -256,8 +280,14 @@ def lesson_event(request: HttpRequest, lesson_id: int) -> JsonResponse:
     """Record a media event (played, paused, seeked, progressed) posted by the player script."""
     lesson = get_object_or_404(Lesson.objects.select_related("module__course"), pk=lesson_id)
     try:
-        payload = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        is_enrolled = _lesson_access(request, lesson)
+    except PermissionDenied as refusal:
+        return JsonResponse({"detail": str(refusal)}, status=403)
+    try:
+        payload = json_loads_bounded(request.body or b"{}")
+    except JSONTooDeep:
+        return JsonResponse({"detail": _("The JSON body is nested too deeply.")}, status=400)
+    except ValueError:
         return JsonResponse({"detail": _("The body must be JSON.")}, status=400)
     if not isinstance(payload, dict):
         return JsonResponse({"detail": _("The body must be a JSON object.")}, status=400)
@@ -269,6 +299,9 @@ def lesson_event(request: HttpRequest, lesson_id: int) -> JsonResponse:
         block = LessonBlock.objects.filter(pk=block_id, lesson=lesson).first()
         if block is None:
             return JsonResponse({"detail": _("Unknown block.")}, status=400)
+    if not is_enrolled:
+        # An editor's preview plays the media too; it is not learner activity.
+        return JsonResponse({"detail": _("This is a preview: nothing is recorded.")}, status=200)
     try:
         event = services.lesson_event_record(
             user=request.user,
@@ -283,15 +316,18 @@ def lesson_event(request: HttpRequest, lesson_id: int) -> JsonResponse:
 
 
 def _exercise_for_learner(request: HttpRequest, exercise_id: int) -> tuple[Exercise, bool]:
+    """The exercise and whether answers are recorded (an enrolled learner of a published course)
+    or only graded (an editor's preview); anyone else is refused."""
     exercise = get_object_or_404(
         Exercise.objects.select_related("course").prefetch_related("choices", "hints"),
         pk=exercise_id,
     )
-    if enrollment_get_active(user=request.user, course=exercise.course) is not None:
-        return exercise, True
-    if course_is_editable_by(course=exercise.course, user=request.user):
-        return exercise, False
-    raise PermissionDenied(_("Enrol in the course to answer its exercises."))
+    access = _learning_access(request, exercise.course)
+    if access is LearningAccess.NONE:
+        if exercise.course.status != Course.Status.PUBLISHED:
+            raise PermissionDenied(_("This course is not open at the moment."))
+        raise PermissionDenied(_("Enrol in the course to answer its exercises."))
+    return exercise, access is LearningAccess.LEARN
 
 
 # Exercises: what a learner sees follows ExerciseState, through learners.services -----------------

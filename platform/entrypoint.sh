@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Container entry point: `web` migrates and serves; the other roles start their Celery process.
+# Container entry point: `migrate` (one one-shot service) migrates the database; `web` serves
+# (static files were collected into the image); the other roles start their Celery process.
 set -euo pipefail
 role=${1:-web}
 shift || true
 
 case "$role" in
+  migrate)
+    # Run once per deployment, before any web replica or worker starts (docker-compose.yml).
+    exec python manage.py migrate --noinput "$@"
+    ;;
   web)
-    python manage.py migrate --noinput
-    python manage.py collectstatic --noinput
     exec gunicorn config.wsgi:application -c platform/gunicorn.conf.py "$@"
     ;;
   worker)

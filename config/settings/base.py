@@ -1,7 +1,9 @@
 """Settings shared by every environment; values come from the environment (.env.example)."""
 
+from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import BASE_DIR, env
@@ -27,6 +29,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "csp",
+    "axes",
     "courses",
     "learners",
     "adaptive",
@@ -34,6 +38,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -43,6 +48,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that it sees the outcome of every login (web and API token) it must answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -60,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -101,6 +109,23 @@ PASSWORD_HASHERS = [
     _PASSWORD_HASHERS[_PASSWORD_HASHER_FIRST],
     *(path for name, path in _PASSWORD_HASHERS.items() if name != _PASSWORD_HASHER_FIRST),
 ]
+# Login throttling (django-axes): the lockout check first, then the ordinary password check.
+AUTHENTICATION_BACKENDS = [
+    "config.security.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Proxies in front of the web process that append to X-Forwarded-For (a load balancer: 1).
+# With 0, the client address is REMOTE_ADDR and X-Forwarded-For is ignored.
+PATHWISE_TRUSTED_PROXIES = env.int("PATHWISE_TRUSTED_PROXIES", default=0)
+# Failures count per account *and* client address: an attacker elsewhere cannot lock a real
+# user out, and a lockout ends by itself after the cool-off (or on a password reset).
+AXES_FAILURE_LIMIT = env.int("PATHWISE_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PATHWISE_LOGIN_COOLOFF_MINUTES", default=10))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_VERBOSE = False
 LOGIN_URL = "learners:login"
 LOGIN_REDIRECT_URL = "adaptive:dashboard"
 LOGOUT_REDIRECT_URL = "home"
@@ -129,6 +154,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 PATHWISE_MAX_UPLOAD_BYTES = env.int("PATHWISE_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
 PATHWISE_MAX_IMAGE_BYTES = env.int("PATHWISE_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A 503 during a database outage tells clients to retry after this many seconds.
+PATHWISE_RETRY_AFTER_SECONDS = env.int("PATHWISE_RETRY_AFTER_SECONDS", default=10)
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes an anonymous refusal a 401, not a 403.
@@ -153,7 +180,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("PATHWISE_THROTTLE_ANON", default="600/min"),
         "user": env("PATHWISE_THROTTLE_USER", default="3000/min"),
+        # Token requests per client address, on top of axes' per-account lockout.
+        "login": env("PATHWISE_THROTTLE_LOGIN", default="30/min"),
     },
+    # The client address behind our proxies (config.security.client_ip counts the same way):
+    # DRF's default, None, would key throttles on whatever X-Forwarded-For the client sends.
+    "NUM_PROXIES": PATHWISE_TRUSTED_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -263,6 +295,32 @@ PATHWISE_MODEL_ROOT = Path(env("PATHWISE_MODEL_ROOT", default=str(VAR_DIR / "mod
 PATHWISE_MASTERY_THRESHOLD = env.float("PATHWISE_MASTERY_THRESHOLD", default=0.95)
 PATHWISE_GRU_MASTERY_THRESHOLD = env.float("PATHWISE_GRU_MASTERY_THRESHOLD", default=0.85)
 PATHWISE_PATH_MAX_STEPS = env.int("PATHWISE_PATH_MAX_STEPS", default=5)
+
+# Content-Security-Policy (django-csp): scripts and styles only from our origin, or inline with
+# the per-response nonce (Swagger UI's start-up script). Our pages have no inline script; htmx runs
+# with allowEval off and its indicator styles off (templates/base.html, meta htmx-config).
+# style-src-attr allows style="" attributes only (the mastery bars' widths, KaTeX's and the
+# admin's layout); attribute styles cannot run script. PATHWISE_MEDIA_ORIGINS adds the origin of
+# an S3-compatible media store (config/settings/production.py) to images and media.
+PATHWISE_MEDIA_ORIGINS = env.list("PATHWISE_MEDIA_ORIGINS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        # data: for the inline SVG icons of Swagger UI's and the admin's style sheets.
+        "img-src": [SELF, "data:", *PATHWISE_MEDIA_ORIGINS],
+        "media-src": [SELF, *PATHWISE_MEDIA_ORIGINS],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "frame-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,8 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import env
+from config.settings.base import CONTENT_SECURITY_POLICY, STORAGES, env
+from config.storage import s3_media_settings
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -20,7 +21,21 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Every cookie we set travels over HTTPS only (the language cookie too: learners.views and
+# Django's set_language read these settings).
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+
+# Uploaded media in an S3-compatible store when PATHWISE_S3_BUCKET is set (config/storage.py);
+# the browser loads them from there, so the policy names that origin for images and media.
+_media_storage, _media_origins = s3_media_settings(env)
+if _media_storage is not None:
+    STORAGES = {**STORAGES, "default": _media_storage}
+    _directives = CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    for _directive in ("img-src", "media-src"):
+        _directives[_directive] = [*_directives[_directive], *_media_origins]

@@ -274,18 +274,18 @@ for state, read, edit in (
         ),
         edit(204),
     )
-    # Hints, one at a time.
+    # Hints, one at a time, for enrolled learners and editors only (courses.permissions).
     case(
         "GET",
         f"exercise-hint-{state}",
         lambda w, s=state: f"{API}/exercises/{content(w, s).exercise.pk}/hints/1",
-        read,
+        (401, 200, 200, 200, 403, 200) if state == "published" else read,
     )
     case(
         "GET",
         f"exercise-hint-missing-{state}",
         lambda w, s=state: f"{API}/exercises/{content(w, s).exercise.pk}/hints/3",
-        everyone(404),
+        (401, 404, 404, 404, 403, 404) if state == "published" else everyone(404),
     )
     case(
         "POST",

@@ -5,9 +5,11 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 
 from courses.models import Course, Exercise, Skill
 from learners.models import Attempt, Enrollment, User
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,10 +34,18 @@ def _write(tmp_path, text: str, name: str = "log.csv", *, compress: bool = False
     return path
 
 
-def _import(path, *args: str) -> str:
+def _import(path, *args: str, source: str = "assist") -> str:
     out, err = StringIO(), StringIO()
     call_command(
-        "import_interactions", str(path), "--format", "assistments", *args, stdout=out, stderr=err
+        "import_interactions",
+        str(path),
+        "--format",
+        "assistments",
+        "--source",
+        source,
+        *args,
+        stdout=out,
+        stderr=err,
     )
     return out.getvalue()
 
@@ -77,14 +87,20 @@ def test_import_creates_users_skills_exercises_and_merged_attempts(tmp_path, com
         .values_list("user__username", "exercise__external_id", "is_correct", "external_id")
     )
     assert attempts == [
-        ("assist-1", "10", True, "1:0"),
-        ("assist-1", "11", False, "1:1"),
-        ("assist-1", "12", True, "1:3"),
-        ("assist-2", "10", False, "2:0"),
-        ("assist-2", "10", True, "2:1"),
+        ("assist-1", "10", True, "assist:1:0"),
+        ("assist-1", "11", False, "assist:1:1"),
+        ("assist-1", "12", True, "assist:1:3"),
+        ("assist-2", "10", False, "assist:2:0"),
+        ("assist-2", "10", True, "assist:2:1"),
     ]
     assert Enrollment.objects.filter(course=course).count() == 2
     assert "5 attempts" in output
+    assert set(students.values_list("import_source", flat=True)) == {"assist"}
+    # Problem 11 was seen with skills 1 and 2; the report says how exercises were tagged.
+    assert (
+        "Each exercise is tagged with every skill its problem was seen with in the file: "
+        "1 of 3 problems had more than one skill." in output
+    )
 
 
 def test_reimport_adds_nothing(tmp_path):
@@ -149,3 +165,45 @@ def test_unknown_format_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="invalid choice"):
         call_command("import_interactions", str(path), "--format", "edx")
     assert _counts() == (0, 0, 0, 0, 0, 0)
+
+
+def test_two_datasets_never_share_a_learner(tmp_path):
+    path = _write(tmp_path, AKT_ROWS)
+    _import(path, "--course", "kt", source="assist2009")
+
+    _import(path, "--course", "kt", source="assist2015")
+
+    usernames = sorted(User.objects.exclude(import_source="").values_list("username", flat=True))
+    assert usernames == ["assist2009-1", "assist2009-2", "assist2015-1", "assist2015-2"]
+    per_user = dict(
+        Attempt.objects.values_list("user__username").annotate(n=Count("id")).order_by()
+    )
+    assert per_user == {"assist2009-1": 3, "assist2009-2": 2, "assist2015-1": 3, "assist2015-2": 2}
+
+
+def test_an_account_of_another_origin_is_refused_and_nothing_is_written(tmp_path):
+    # A person signed up with the name an imported learner would get.
+    UserFactory(username="assist2009-2")
+    before = _counts()
+
+    with pytest.raises(CommandError) as error:
+        _import(_write(tmp_path, AKT_ROWS), source="assist2009")
+
+    assert "1 learner(s) of source 'assist2009'" in str(error.value)
+    assert "assist2009-2" in str(error.value)
+    assert "Choose another --source" in str(error.value)
+    assert _counts() == before
+
+
+@pytest.mark.parametrize("source", ["", "Assist", "a-b", "x" * 17, "assist 2009"])
+def test_a_bad_source_name_is_a_command_error(tmp_path, source):
+    with pytest.raises(CommandError, match="lowercase letters or digits"):
+        _import(_write(tmp_path, AKT_ROWS), source=source)
+    assert _counts() == (0, 0, 0, 0, 0, 0)
+
+
+def test_the_source_is_required(tmp_path):
+    with pytest.raises(CommandError, match="--source"):
+        call_command(
+            "import_interactions", str(_write(tmp_path, AKT_ROWS)), "--format", "assistments"
+        )

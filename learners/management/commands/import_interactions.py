@@ -1,4 +1,4 @@
-"""`manage.py import_interactions PATH --format assistments`: bulk-load an interaction log."""
+"""`manage.py import_interactions PATH --format assistments --source NAME`: bulk-load a log."""
 
 import time
 from pathlib import Path
@@ -11,6 +11,7 @@ from learners.importers import (
     interactions_import,
     interactions_read,
     skill_names_beside,
+    source_validate,
 )
 
 
@@ -26,6 +27,12 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path, help="CSV file, optionally gzip-compressed")
         parser.add_argument("--format", dest="file_format", choices=FORMATS, required=True)
         parser.add_argument(
+            "--source",
+            required=True,
+            help="name of the dataset the learners come from (such as assist2009): learner 17 "
+            "becomes the account <source>-17, and accounts of other sources are never reused",
+        )
+        parser.add_argument(
             "--course", default="assistments", help="slug of the course (created if missing)"
         )
         parser.add_argument("--batch-size", type=int, default=20000, help="rows per write")
@@ -39,9 +46,22 @@ class Command(BaseCommand):
         else:
             self.stderr.write(f"  {stage}: {done:,}/{total:,}")
 
-    def handle(self, *args, path: Path, file_format: str, course: str, batch_size: int, **options):
+    def handle(
+        self,
+        *args,
+        path: Path,
+        file_format: str,
+        source: str,
+        course: str,
+        batch_size: int,
+        **options,
+    ):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
+        try:
+            source_validate(source)
+        except ImportFormatError as error:
+            raise CommandError(error.message) from error
         started = time.perf_counter()
         try:
             log = interactions_read(path, file_format=file_format)
@@ -55,7 +75,11 @@ class Command(BaseCommand):
         )
         try:
             result = interactions_import(
-                log=log, course_slug=course, batch_size=batch_size, progress=self._progress
+                log=log,
+                source=source,
+                course_slug=course,
+                batch_size=batch_size,
+                progress=self._progress,
             )
         except ImportFormatError as error:
             raise CommandError(error.message) from error
@@ -65,6 +89,8 @@ class Command(BaseCommand):
                 f"{time.perf_counter() - started:.1f} s: {result.rows:,} rows, "
                 f"{result.attempts_read:,} attempts read; created {result.users_created:,} users, "
                 f"{result.skills_created:,} skills, {result.exercises_created:,} exercises, "
-                f"{result.enrollments_created:,} enrolments, {result.attempts_created:,} attempts."
+                f"{result.enrollments_created:,} enrolments, {result.attempts_created:,} attempts "
+                f"(learners of source {result.source!r})."
             )
         )
+        self.stdout.write(result.tagging_note())
