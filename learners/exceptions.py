@@ -13,3 +13,7 @@ class AttemptError(ApplicationError):
 
 class LessonEventError(ApplicationError):
     """The lesson event cannot be recorded."""
+
+
+class TeachingError(ApplicationError):
+    """The request to teach or the teacher invitation cannot be made or used."""
