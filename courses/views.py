@@ -463,7 +463,8 @@ def studio_block_create(request: HttpRequest, slug: str, lesson_id: int) -> Http
     return render(
         request,
         "courses/studio/block_form.html",
-        {"course": course, "lesson": lesson, "form": form, "block": None},
+        # Not "block": inside {% block %} that name is the template block itself.
+        {"course": course, "lesson": lesson, "form": form, "editing_block": None},
     )
 
 
@@ -498,7 +499,7 @@ def studio_block_edit(request: HttpRequest, slug: str, block_id: int) -> HttpRes
     return render(
         request,
         "courses/studio/block_form.html",
-        {"course": course, "lesson": block.lesson, "form": form, "block": block},
+        {"course": course, "lesson": block.lesson, "form": form, "editing_block": block},
     )
 
 

@@ -34,12 +34,13 @@ def teach_request(request: HttpRequest) -> HttpResponse:
                 user=user, motivation=form.cleaned_data["motivation"]
             )
         except ApplicationError as error:
-            form.add_error(None, error.message)
+            # Shown as a message: a pending request replaces the form on the page.
+            messages.error(request, error.message)
         else:
             messages.success(
                 request, _("Request sent. Staff will decide soon; you will get an e-mail.")
             )
-            return redirect("learners:teach_request")
+        return redirect("learners:teach_request")
     latest = TeacherRequest.objects.filter(user=user).first()
     return render(
         request, "learners/teaching/request.html", {"form": form, "latest_request": latest}
@@ -145,7 +146,7 @@ def teach_invitation(request: HttpRequest, token: str) -> HttpResponse:
             # One transaction: a refused invitation leaves no half-made account behind.
             with transaction.atomic():
                 new_account = user is None
-                if user is None or form is None:
+                if user is None:
                     if form is None or not form.is_valid():
                         raise ValidationError("")
                     user = services.user_create(
