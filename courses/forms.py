@@ -38,7 +38,7 @@ class CourseForm(forms.ModelForm):
 class ModuleForm(forms.Form):
     title = forms.CharField(label=_("Module title"), max_length=200)
     summary = forms.CharField(
-        label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Module summary"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
