@@ -146,6 +146,8 @@ class ModelVersionRow:
     status: str
     auc: float | None
     created_at: datetime
+    # What the training really ran on ("cpu", "gpu"), as the training recorded it.
+    device: str = ""
 
 
 @dataclass
@@ -221,6 +223,7 @@ def model_version_rows_for_course(*, course_id: int, limit: int = 20) -> list[Mo
             status=version.status,
             auc=version.auc,
             created_at=version.created_at,
+            device=version.device,
         )
         for version in reversed(newest)
     ]

@@ -5,6 +5,7 @@ knowledge state (ARCHITECTURE.md: a lower app's page that shows a higher app's d
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from django.contrib import messages
@@ -12,7 +13,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from adaptive import selectors
@@ -29,7 +33,7 @@ from adaptive.exceptions import (
     TrainingRunOpenError,
     TrainingRunRateError,
 )
-from adaptive.models import TrainingRun
+from adaptive.models import ModelVersion, TrainingRun
 from adaptive.selectors import training_run_list
 from adaptive.services.retraining import training_run_request
 from courses.exceptions import ApplicationError
@@ -147,6 +151,8 @@ class ChartPoint:
     y: float
     label: str
     auc: float
+    # The date written under the axis at this point ("" where it would repeat its neighbour).
+    axis_label: str = ""
 
 
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 560, 200, 36
@@ -158,16 +164,24 @@ def auc_chart_points(rows: list[selectors.ModelVersionRow]) -> list[ChartPoint]:
     if not measured:
         return []
     step = (CHART_WIDTH - 2 * CHART_PAD) / max(len(measured) - 1, 1)
+    # At most about six dates fit under the axis; always the first and the last.
+    every = max(1, round(len(measured) / 6))
     points = []
+    previous_day = ""
     for index, row in enumerate(measured):
         auc = float(row.auc or 0.0)
         share = min(max((auc - 0.5) / 0.5, 0.0), 1.0)
+        day = date_format(timezone.localtime(row.created_at), "SHORT_DATE_FORMAT")
+        shown = (index % every == 0 or index == len(measured) - 1) and day != previous_day
+        if shown:
+            previous_day = day
         points.append(
             ChartPoint(
                 x=round(CHART_PAD + index * step, 1),
                 y=round(CHART_HEIGHT - CHART_PAD - share * (CHART_HEIGHT - 2 * CHART_PAD), 1),
-                label=row.created_at.strftime("%Y-%m-%d"),
+                label=date_format(timezone.localtime(row.created_at), "SHORT_DATETIME_FORMAT"),
                 auc=auc,
+                axis_label=day if shown else "",
             )
         )
     return points
@@ -221,6 +235,146 @@ def class_heatmap_build(
     return ClassHeatmap(skills=skills, is_empty=not started), rows
 
 
+@dataclass(frozen=True)
+class VersionDisplay:
+    """A model version in the teacher's words."""
+
+    id: int
+    kind: str
+    status: str
+    status_label: str
+    auc: float | None
+    created_at: datetime
+    device_label: str
+
+
+def device_label(device: str) -> str:
+    """What a worker trained on, as a teacher reads it."""
+    if device.startswith(("gpu", "cuda")):
+        return _("GPU")
+    if device.startswith("cpu"):
+        return _("CPU")
+    return ""
+
+
+def _version_displays(rows: list[selectors.ModelVersionRow]) -> list[VersionDisplay]:
+    kinds = dict(ModelVersion.Kind.choices)
+    statuses = {
+        ModelVersion.Status.TRAINING: _("Training"),
+        ModelVersion.Status.CANDIDATE: _("Being checked"),
+        ModelVersion.Status.ACTIVE: _("In use"),
+        ModelVersion.Status.REJECTED: _("Not used: no better than the current model"),
+        ModelVersion.Status.RETIRED: _("Replaced by a newer model"),
+    }
+    return [
+        VersionDisplay(
+            id=row.id,
+            kind=str(kinds.get(row.kind, row.kind)),
+            status=row.status,
+            status_label=str(statuses.get(row.status, row.status)),
+            auc=row.auc,
+            created_at=row.created_at,
+            device_label=device_label(row.device),
+        )
+        for row in rows
+    ]
+
+
+# Learners a training run needs: each of the three learner groups (SPLIT_FRACTIONS in
+# adaptive.services.model_registry: 80/10/10) needs at least one learner with answers.
+MIN_TRAINING_LEARNERS = 10
+
+
+def training_error_sentence(error: str) -> str:
+    """A failed run's error as a sentence that says what to do (never the raw exception)."""
+    kind, _sep, detail = error.partition(":")
+    if kind == "TrainingDataError":
+        if "epochs" in detail:
+            return _("The number of training epochs must be at least 1.")
+        return _(
+            "Not enough answers to train a model yet: it needs at least %(count)d learners "
+            "with attempts, with both right and wrong answers. Retrain once more learners "
+            "have answered exercises."
+        ) % {"count": MIN_TRAINING_LEARNERS}
+    if kind == "DeviceUnavailableError":
+        return _(
+            "The worker was asked to train on a GPU but has none. Set the training device "
+            "to CPU or auto and retrain."
+        )
+    if kind == "ModelArtifactError":
+        return _(
+            "A saved model could not be read back (missing or changed file). Retrain to "
+            "make a new one."
+        )
+    return _(
+        "Training failed on the worker. Retrain; if it fails again, the run's log in the "
+        "Django admin (Training runs) has the details for the site's staff."
+    )
+
+
+STAGE_LABELS = {
+    "export": gettext_lazy("Reading the course's answers"),
+    "train": gettext_lazy("Training"),
+    "gate": gettext_lazy("Checking the new model on learners it has not seen"),
+    "done": gettext_lazy("Finished"),
+}
+OUTCOME_LABELS = {
+    "promoted": gettext_lazy("The new model predicts better and is now in use."),
+    "rejected": gettext_lazy(
+        "The new model did not predict better, so the current one stays in use."
+    ),
+    "failed": gettext_lazy("The run failed."),
+}
+
+
+@dataclass(frozen=True)
+class RunDisplay:
+    """The latest training run in the teacher's words."""
+
+    run: TrainingRun
+    is_open: bool
+    stage_label: str
+    outcome_label: str
+    error_sentence: str
+    device_label: str
+
+
+def _run_display(run: TrainingRun | None) -> RunDisplay | None:
+    if run is None:
+        return None
+    stage = str((run.progress or {}).get("stage", ""))
+    version = run.model_version
+    return RunDisplay(
+        run=run,
+        is_open=run.status in TRAINING_RUN_OPEN,
+        stage_label=str(STAGE_LABELS.get(stage, "")),
+        outcome_label=str(OUTCOME_LABELS.get(run.outcome, "")),
+        error_sentence=training_error_sentence(run.error) if run.error else "",
+        device_label=device_label(version.device) if version is not None else "",
+    )
+
+
+def _models_context(course: Course) -> dict[str, object]:
+    """What the live part of the class dashboard shows: versions, AUC chart, latest run."""
+    rows = selectors.model_version_rows_for_course(course_id=course.pk)
+    points = auc_chart_points(rows)
+    run = _run_display(training_run_list(course=course).select_related("model_version").first())
+    return {
+        "course": course,
+        "versions": _version_displays(rows),
+        "chart_points": points,
+        "chart_polyline": " ".join(f"{p.x},{p.y}" for p in points),
+        "chart_width": CHART_WIDTH,
+        "chart_height": CHART_HEIGHT,
+        "chart_pad": CHART_PAD,
+        "chart_bottom": CHART_HEIGHT - CHART_PAD,
+        "chart_right": CHART_WIDTH - CHART_PAD,
+        "training_run": run.run if run else None,
+        "run": run,
+        "last_device": next((device_label(row.device) for row in reversed(rows) if row.device), ""),
+    }
+
+
 TRAINING_RUN_OPEN = (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
 
 
@@ -247,13 +401,10 @@ def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         if item.attempts >= STRUGGLING_MIN_ATTEMPTS
         and item.correct_rate < STRUGGLING_MAX_CORRECT_RATE
     ]
-    versions = selectors.model_version_rows_for_course(course_id=course.pk)
-    points = auc_chart_points(versions)
     return render(
         request,
         "adaptive/class_dashboard.html",
         {
-            "course": course,
             "enrollments": enrollments,
             "heatmap": heatmap,
             "heatmap_rows": heatmap_rows,
@@ -261,13 +412,7 @@ def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "struggling_min_attempts": STRUGGLING_MIN_ATTEMPTS,
             "struggling_max_percent": int(STRUGGLING_MAX_CORRECT_RATE * 100),
             "exercise_stats": exercise_attempt_stats_for_course(course=course),
-            "versions": versions,
-            "chart_points": points,
-            "chart_polyline": " ".join(f"{p.x},{p.y}" for p in points),
-            "chart_width": CHART_WIDTH,
-            "chart_height": CHART_HEIGHT,
-            "chart_pad": CHART_PAD,
-            "training_run": training_run_list(course=course).first(),
+            **_models_context(course),
         },
     )
 
@@ -303,10 +448,7 @@ def class_retrain(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def class_training_run(request: HttpRequest, slug: str) -> HttpResponse:
-    """The latest training run of the course, polled by htmx while it is open."""
+    """The live part of the class dashboard (versions, chart, latest run), polled by htmx
+    while a run is open, so that a new version appears without a reload."""
     course = _course_for_teacher(request, slug)
-    return render(
-        request,
-        "adaptive/partials/training_run.html",
-        {"course": course, "training_run": training_run_list(course=course).first()},
-    )
+    return render(request, "adaptive/partials/training_run.html", _models_context(course))

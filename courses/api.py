@@ -6,6 +6,7 @@ answers 404; writes need a teacher (or staff) who edits that course, else 403.
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -24,6 +25,7 @@ from courses import services
 from courses.models import Course, Exercise, Lesson, LessonBlock, Module, Skill
 from courses.permissions import IsAuthorOrReadOnly, LearningAccess, learning_access
 from courses.selectors import (
+    course_instructors_manageable_by,
     course_list_editable,
     course_list_visible,
     exercise_hint_get,
@@ -35,6 +37,7 @@ from courses.selectors import (
 )
 from courses.serializers import (
     CourseInputSerializer,
+    CourseInstructorInputSerializer,
     CourseSerializer,
     ExerciseCreateSerializer,
     ExerciseEditorSerializer,
@@ -143,6 +146,48 @@ class CourseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContentVie
     @action(detail=True, methods=["post"])
     def unpublish(self, request: Request, pk: str) -> Response:
         return self.render(services.course_unpublish(course=self.get_object()))
+
+    def _course_for_instructor_change(self) -> Course:
+        """404 when the caller cannot see the course, 403 unless they own it (or are staff)."""
+        course = self.get_object()
+        if not course_instructors_manageable_by(course=course, user=self.request.user):
+            raise exceptions.PermissionDenied(
+                "Only the course's owner or staff choose its instructors."
+            )
+        return course
+
+    @extend_schema(
+        request=CourseInstructorInputSerializer,
+        responses={201: CourseSerializer},
+        summary="Add a co-instructor, by username or user id (the owner or staff)",
+    )
+    @action(detail=True, methods=["post"], url_path="instructors")
+    def instructors(self, request: Request, pk: str) -> Response:
+        course = self._course_for_instructor_change()
+        data = self.validated(CourseInstructorInputSerializer)
+        users = get_user_model().objects.all()
+        user = (
+            users.filter(username=data["username"]).first()
+            if "username" in data
+            else users.filter(pk=data["user"]).first()
+        )
+        if user is None:
+            raise exceptions.ValidationError({"username": ["There is no account with this name."]})
+        services.course_instructor_add(course=course, user=user)
+        return self.render(course, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Remove a co-instructor (the owner or staff); idempotent",
+    )
+    @action(detail=True, methods=["delete"], url_path=r"instructors/(?P<user_id>[0-9]{1,18})")
+    def instructor_remove(self, request: Request, pk: str, user_id: str) -> Response:
+        course = self._course_for_instructor_change()
+        user = get_user_model().objects.filter(pk=int(user_id)).first()
+        if user is not None:
+            services.course_instructor_remove(course=course, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # Modules ----------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ class CourseForm(forms.ModelForm):
 class ModuleForm(forms.Form):
     title = forms.CharField(label=_("Module title"), max_length=200)
     summary = forms.CharField(
-        label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Module summary"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -65,6 +65,15 @@ class LessonForm(forms.Form):
 
 
 class BlockForm(forms.Form):
+    # The fields each kind of block uses; the page shows only these (static/js/pathwise.js).
+    KIND_FIELDS = {
+        LessonBlock.Kind.TEXT: ("body_md",),
+        LessonBlock.Kind.VIDEO: ("media", "captions", "duration_seconds", "transcript", "body_md"),
+        LessonBlock.Kind.AUDIO: ("media", "duration_seconds", "transcript", "body_md"),
+        LessonBlock.Kind.IMAGE: ("media", "alt_text", "body_md"),
+        LessonBlock.Kind.EXERCISE: ("exercise",),
+    }
+
     kind = forms.ChoiceField(label=_("Kind"), choices=LessonBlock.Kind.choices)
     body_md = forms.CharField(
         label=_("Text (Markdown)"), required=False, widget=forms.Textarea(attrs={"rows": 6})
@@ -86,14 +95,36 @@ class BlockForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["exercise"].queryset = Exercise.objects.filter(course=course).order_by("id")
 
+    def kinds_of(self, name: str) -> str:
+        """Space-separated kinds that use field `name` (for the page's data-kinds)."""
+        return " ".join(kind for kind, names in self.KIND_FIELDS.items() if name in names)
+
+    def fields_with_kinds(self) -> list[tuple[Any, str]]:
+        """(bound field, kinds using it) for every visible field but the kind selector."""
+        return [
+            (field, self.kinds_of(field.name))
+            for field in self.visible_fields()
+            if field.name != "kind"
+        ]
+
     def service_fields(self, *, editing: bool) -> dict[str, Any]:
         """Cleaned values for lesson_block_create/update; a file left empty keeps the old one."""
         data = dict(self.cleaned_data)
-        data.pop("kind")
+        kind = data.pop("kind")
+        # Fields of other kinds are hidden on the page: what they still hold is not this
+        # block's content (text typed before switching to "exercise", say).
+        used = set(self.KIND_FIELDS.get(kind, ()))
+        for name in list(data):
+            if name not in used and name in ("media", "captions"):
+                data.pop(name)
+            elif name not in used and name in ("body_md", "transcript", "alt_text"):
+                data[name] = ""
+            elif name not in used and name in ("duration_seconds", "exercise"):
+                data[name] = None
         for name in ("media", "captions"):
             if not data.get(name):
                 data.pop(name, None)
-        if data.get("duration_seconds") is None:
+        if data.get("duration_seconds") is None and "duration_seconds" in used:
             data.pop("duration_seconds")
         if not editing and data.get("exercise") is None:
             data.pop("exercise")
@@ -168,7 +199,18 @@ class ChoiceForm(forms.Form):
     feedback = forms.CharField(label=_("Feedback"), required=False)
 
 
-ChoiceFormSet = forms.formset_factory(ChoiceForm, extra=2, min_num=2, max_num=12)
+MAX_CHOICES = 50
+
+# Any number of choices: the page adds rows ("Add a choice") and removes them (DELETE box).
+ChoiceFormSet = forms.formset_factory(
+    ChoiceForm,
+    extra=0,
+    min_num=2,
+    max_num=MAX_CHOICES,
+    validate_max=True,
+    absolute_max=MAX_CHOICES,
+    can_delete=True,
+)
 
 
 def choices_from_formset(formset: Any) -> list[ChoiceData]:
@@ -180,7 +222,7 @@ def choices_from_formset(formset: Any) -> list[ChoiceData]:
             feedback=row.get("feedback", ""),
         )
         for row in formset.cleaned_data
-        if row and row.get("text", "").strip()
+        if row and not row.get("DELETE") and row.get("text", "").strip()
     ]
 
 

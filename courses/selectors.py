@@ -1,9 +1,10 @@
 """Reads of the catalogue, each with the joins it needs."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from courses.graph import topological_order
 from courses.models import (
@@ -34,6 +35,11 @@ def course_is_editable_by(*, course: Course, user: AbstractUser | AnonymousUser)
     return course.instructors.filter(pk=user.pk).exists()
 
 
+def course_instructors_manageable_by(*, course: Course, user: AbstractUser | AnonymousUser) -> bool:
+    """Only the owner (and staff) choose who co-teaches a course."""
+    return bool(user.is_authenticated and (user.is_staff or course.owner_id == user.pk))
+
+
 def course_list_visible(*, user: AbstractUser | AnonymousUser) -> QuerySet[Course]:
     """Published courses for everyone, plus the courses a teacher owns or teaches; all for staff."""
     courses = Course.objects.select_related("owner")
@@ -61,6 +67,35 @@ def course_syllabus(*, course: Course) -> list[Module]:
         Module.objects.filter(course=course)
         .order_by("position")
         .prefetch_related(Prefetch("lessons", queryset=lessons))
+    )
+
+
+@dataclass(frozen=True)
+class OutlineGaps:
+    """What a learner would find empty in a course: worth a warning before publishing."""
+
+    empty_modules: list[Module]
+    lessons_without_blocks: list[Lesson]
+
+    def __bool__(self) -> bool:
+        return bool(self.empty_modules or self.lessons_without_blocks)
+
+
+def course_outline_gaps(*, course: Course) -> OutlineGaps:
+    """Modules without lessons and lessons without blocks, in outline order."""
+    modules = list(
+        Module.objects.filter(course=course)
+        .annotate(lesson_count=Count("lessons"))
+        .order_by("position")
+    )
+    lessons = list(
+        Lesson.objects.filter(module__course=course, blocks__isnull=True)
+        .select_related("module")
+        .order_by("module__position", "position")
+    )
+    return OutlineGaps(
+        empty_modules=[module for module in modules if not module.lesson_count],
+        lessons_without_blocks=lessons,
     )
 
 

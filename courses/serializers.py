@@ -366,3 +366,15 @@ class ExerciseUpdateSerializer(serializers.Serializer):
 
 class ExerciseCreateSerializer(ExerciseUpdateSerializer):
     course = VisibleRelatedField(model=Course, visible=course_list_visible)
+
+
+class CourseInstructorInputSerializer(serializers.Serializer):
+    """Who to add as a co-instructor: a username or a user id (exactly one)."""
+
+    username = serializers.CharField(required=False, max_length=150)
+    user = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("username" in attrs) == ("user" in attrs):
+            raise serializers.ValidationError("Give either a username or a user id.")
+        return attrs

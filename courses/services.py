@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F, Max, Model, ProtectedError
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from courses.exceptions import ApplicationError, CourseStateError, PrerequisiteCycleError
 from courses.models import (
@@ -146,6 +147,39 @@ def course_archive(*, course: Course) -> Course:
     course = Course.objects.select_for_update().get(pk=course.pk)
     course.status = Course.Status.ARCHIVED
     course.save(update_fields=["status", "updated_at"])
+    return course
+
+
+def _can_teach(user: Any) -> bool:
+    return bool(user.is_staff or getattr(user, "role", None) == "teacher")
+
+
+@transaction.atomic
+def course_instructor_add(*, course: Course, user: Any) -> Course:
+    """Make a teacher a co-instructor: they edit the course like its owner, but cannot manage
+    its instructors. Adding someone twice changes nothing."""
+    if not user.is_active:
+        raise ApplicationError(_("The account %(name)s is disabled.") % {"name": user.username})
+    if user.pk == course.owner_id:
+        raise ApplicationError(_("%(name)s owns this course already.") % {"name": user.username})
+    if not _can_teach(user):
+        raise ApplicationError(
+            _(
+                "%(name)s is not a teacher yet: only teachers can co-teach "
+                "(they can ask to teach, and staff approve)."
+            )
+            % {"name": user.username}
+        )
+    Course.objects.select_for_update().filter(pk=course.pk).first()
+    course.instructors.add(user)
+    return course
+
+
+@transaction.atomic
+def course_instructor_remove(*, course: Course, user: Any) -> Course:
+    """Remove a co-instructor (removing someone who is not one changes nothing)."""
+    Course.objects.select_for_update().filter(pk=course.pk).first()
+    course.instructors.remove(user)
     return course
 
 

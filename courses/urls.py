@@ -16,6 +16,11 @@ urlpatterns = [
         views.studio_course_status,
         name="studio_course_status",
     ),
+    path(
+        "studio/courses/<slug:slug>/instructors/",
+        views.studio_course_instructors,
+        name="studio_course_instructors",
+    ),
     path("studio/courses/<slug:slug>/reorder/", views.studio_reorder, name="studio_reorder"),
     path(
         "studio/courses/<slug:slug>/modules/new/",

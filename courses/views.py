@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -30,9 +31,11 @@ from courses.forms import (
 from courses.graph import topological_layers
 from courses.models import Course, Exercise, Lesson, LessonBlock, Module, Skill
 from courses.selectors import (
+    course_instructors_manageable_by,
     course_is_editable_by,
     course_list_editable,
     course_list_visible,
+    course_outline_gaps,
     course_syllabus,
     exercise_list_for_course,
     lesson_blocks,
@@ -183,11 +186,58 @@ def studio_course(request: HttpRequest, slug: str) -> HttpResponse:
             "course": course,
             "form": form,
             "modules": course_syllabus(course=course),
-            "module_form": ModuleForm(),
+            # Its own id prefix: the course form above has title and summary fields too.
+            "module_form": ModuleForm(auto_id="id_module_%s"),
             "lesson_form": LessonForm(course=course),
             "skills": skills,
+            "gaps": course_outline_gaps(course=course),
+            "instructors": course.instructors.order_by("username"),
+            "can_manage_instructors": course_instructors_manageable_by(
+                course=course, user=request.user
+            ),
         },
     )
+
+
+@login_required
+@require_POST
+def studio_course_instructors(request: HttpRequest, slug: str) -> HttpResponse:
+    """The owner (or staff) adds a co-instructor by username or e-mail, or removes one."""
+    course = _course_for_editor(request, slug)
+    if not course_instructors_manageable_by(course=course, user=request.user):
+        raise PermissionDenied(_("Only the course's owner chooses its instructors."))
+    users = get_user_model().objects.all()
+    action = request.POST.get("action")
+    if action == "add":
+        name = request.POST.get("username", "").strip()[:254]
+        user = (
+            users.filter(Q(username=name) | Q(email__iexact=name)).order_by("pk").first()
+            if name
+            else None
+        )
+        if user is None:
+            messages.error(request, _("There is no account with this username or e-mail."))
+        else:
+            try:
+                services.course_instructor_add(course=course, user=user)
+            except ApplicationError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(
+                    request, _("%(name)s now teaches this course.") % {"name": user.username}
+                )
+    elif action == "remove":
+        user_id = request.POST.get("user", "")
+        user = users.filter(pk=int(user_id)).first() if user_id.isdigit() else None
+        if user is not None:
+            services.course_instructor_remove(course=course, user=user)
+            messages.success(
+                request,
+                _("%(name)s no longer teaches this course.") % {"name": user.username},
+            )
+    else:
+        messages.error(request, _("Unknown action."))
+    return redirect("courses:studio_course", slug=course.slug)
 
 
 @login_required
@@ -205,6 +255,19 @@ def studio_course_status(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, _("Unknown action."))
         return redirect("courses:studio_course", slug=course.slug)
     service, success = actions[action]
+    if (
+        action == "publish"
+        and request.POST.get("confirm") != "1"
+        and course_outline_gaps(course=course)
+    ):
+        messages.error(
+            request,
+            _(
+                "Some modules or lessons are empty (listed above the Publish button). "
+                "Fill them in, or choose Publish anyway."
+            ),
+        )
+        return redirect("courses:studio_course", slug=course.slug)
     try:
         service(course=course)
     except ApplicationError as error:
@@ -332,10 +395,10 @@ def studio_reorder(request: HttpRequest, slug: str) -> HttpResponse:
             return JsonResponse({"detail": error.message}, status=400)
         messages.error(request, error.message)
     else:
-        # The drag-and-drop script reloads the page, which shows this message.
-        messages.success(request, _("New order saved."))
+        # The studio script (drag and drop, arrow buttons) shows the answer in place.
         if request.htmx or request.headers.get("Accept") == "application/json":
             return JsonResponse({"detail": _("New order saved."), "ids": order})
+        messages.success(request, _("New order saved."))
     back = request.POST.get("next", "")
     if back.startswith("/studio/"):
         return redirect(back)
@@ -391,7 +454,13 @@ def studio_block_create(request: HttpRequest, slug: str, lesson_id: int) -> Http
     """Append a block to a lesson; media files are checked by the upload validators."""
     course = _course_for_editor(request, slug)
     lesson = get_object_or_404(Lesson, pk=lesson_id, module__course=course)
-    form = BlockForm(request.POST or None, request.FILES or None, course=course)
+    kind = request.GET.get("kind", "")
+    form = BlockForm(
+        request.POST or None,
+        request.FILES or None,
+        course=course,
+        initial={"kind": kind} if kind in LessonBlock.Kind.values else None,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.lesson_block_create(
@@ -407,7 +476,8 @@ def studio_block_create(request: HttpRequest, slug: str, lesson_id: int) -> Http
     return render(
         request,
         "courses/studio/block_form.html",
-        {"course": course, "lesson": lesson, "form": form, "block": None},
+        # Not "block": inside {% block %} that name is the template block itself.
+        {"course": course, "lesson": lesson, "form": form, "editing_block": None},
     )
 
 
@@ -442,7 +512,7 @@ def studio_block_edit(request: HttpRequest, slug: str, block_id: int) -> HttpRes
     return render(
         request,
         "courses/studio/block_form.html",
-        {"course": course, "lesson": block.lesson, "form": form, "block": block},
+        {"course": course, "lesson": block.lesson, "form": form, "editing_block": block},
     )
 
 
@@ -619,6 +689,11 @@ def studio_skills(request: HttpRequest, slug: str) -> HttpResponse:
                 requires = prerequisite_form.cleaned_data["requires"]
                 try:
                     if action == "add_prerequisite":
+                        if skill.prerequisites.filter(pk=requires.pk).exists():
+                            raise ApplicationError(
+                                _("%(skill)s already requires %(requires)s.")
+                                % {"skill": skill.name, "requires": requires.name}
+                            )
                         services.skill_prerequisite_add(skill=skill, requires=requires)
                     else:
                         services.skill_prerequisite_remove(skill=skill, requires=requires)

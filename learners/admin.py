@@ -1,11 +1,21 @@
 """Django admin for accounts and activity; the attempt and lesson-event logs are read-only."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from learners.models import Attempt, Enrollment, HintReveal, LessonEvent, User
+from courses.exceptions import ApplicationError
+from learners import teaching_services
+from learners.models import (
+    Attempt,
+    Enrollment,
+    HintReveal,
+    LessonEvent,
+    TeacherInvitation,
+    TeacherRequest,
+    User,
+)
 
 
 @admin.register(User)
@@ -90,3 +100,71 @@ class LessonEventAdmin(AppendOnlyAdmin):
     list_filter = ["verb", "created_at", "lesson__module__course"]
     search_fields = ["user__username", "lesson__title"]
     list_select_related = ["user", "lesson", "block"]
+
+
+def _decide_requests(modeladmin, request: HttpRequest, queryset, service, done: str) -> None:
+    decided = 0
+    for item in queryset.select_related("user"):
+        try:
+            service(request=item, by=request.user)
+        except ApplicationError as error:
+            modeladmin.message_user(request, f"{item.user}: {error.message}", messages.WARNING)
+        else:
+            decided += 1
+    modeladmin.message_user(request, done % {"count": decided}, messages.SUCCESS)
+
+
+@admin.register(TeacherRequest)
+class TeacherRequestAdmin(admin.ModelAdmin):
+    """Requests to teach; decided with the actions (the same services as the staff page)."""
+
+    list_display = ["user", "status", "created_at", "decided_by", "decided_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["user__username", "user__email", "motivation"]
+    list_select_related = ["user", "decided_by"]
+    readonly_fields = ["user", "motivation", "status", "created_at", "decided_at", "decided_by"]
+    actions = ["approve", "decline"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Approve: make them teachers"))
+    def approve(self, request: HttpRequest, queryset) -> None:
+        _decide_requests(
+            self,
+            request,
+            queryset,
+            teaching_services.teacher_request_approve,
+            _("%(count)d request(s) approved."),
+        )
+
+    @admin.action(description=_("Decline the selected requests"))
+    def decline(self, request: HttpRequest, queryset) -> None:
+        _decide_requests(
+            self,
+            request,
+            queryset,
+            teaching_services.teacher_request_decline,
+            _("%(count)d request(s) declined."),
+        )
+
+
+@admin.register(TeacherInvitation)
+class TeacherInvitationAdmin(admin.ModelAdmin):
+    """Invitations are sent from the staff page (/staff/teaching/), which mails the link."""
+
+    list_display = ["email", "invited_by", "created_at", "expires_at", "accepted_by", "accepted_at"]
+    search_fields = ["email"]
+    list_select_related = ["invited_by", "accepted_by"]
+    readonly_fields = [
+        "email",
+        "token_hash",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

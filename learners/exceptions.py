@@ -17,3 +17,7 @@ class AttemptLimitError(AttemptError):
 
 class LessonEventError(ApplicationError):
     """The lesson event cannot be recorded."""
+
+
+class TeachingError(ApplicationError):
+    """The request to teach or the teacher invitation cannot be made or used."""

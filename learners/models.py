@@ -187,3 +187,16 @@ class LessonEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.verb} {self.lesson_id}"
+
+
+# Teacher onboarding lives in its own module; imported here so the app registers its models.
+from learners.teaching_models import TeacherInvitation, TeacherRequest  # noqa: E402
+
+__all__ = [
+    "Attempt",
+    "Enrollment",
+    "LessonEvent",
+    "TeacherInvitation",
+    "TeacherRequest",
+    "User",
+]

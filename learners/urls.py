@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from learners import views
+from learners import teaching, views
 
 app_name = "learners"
 
@@ -12,6 +12,19 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/teach/", teaching.teach_request, name="teach_request"),
+    path(
+        "accounts/teach/invitation/<str:token>/",
+        teaching.teach_invitation,
+        name="teach_invitation",
+    ),
+    path("staff/teaching/", teaching.staff_teaching, name="staff_teaching"),
+    path(
+        "staff/teaching/requests/<int:request_id>/",
+        teaching.staff_teaching_decide,
+        name="staff_teaching_decide",
+    ),
+    path("staff/teaching/invite/", teaching.staff_teaching_invite, name="staff_teaching_invite"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(

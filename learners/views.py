@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
@@ -96,6 +97,12 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         return _language_cookie(response, form.get_user().preferred_language)
+
+    def get_default_redirect_url(self) -> str:
+        # Without a ?next=, teachers start where they work: the studio.
+        if getattr(self.request.user, "role", None) == User.Role.TEACHER:
+            return reverse("courses:studio_home")
+        return super().get_default_redirect_url()
 
 
 @login_required

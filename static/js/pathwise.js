@@ -57,54 +57,137 @@
     });
   }
 
-  /* Studio: HTML5 drag and drop on lists marked .sortable; buttons do the same without a mouse. */
+  /* Studio: reorder lists marked .sortable by dragging a row with the mouse (HTML5 drag and
+     drop) or with the arrow buttons (keyboard). Both save through the reorder view without a
+     reload; a refused order is put back and the reason shown in the list's status line. */
+  function directItems(list) {
+    return Array.prototype.slice.call(list.querySelectorAll(":scope > li[data-id]"));
+  }
+
+  function currentOrder(list) {
+    return directItems(list).map(function (item) { return item.getAttribute("data-id"); });
+  }
+
+  function restoreOrder(list, order) {
+    var byId = {};
+    directItems(list).forEach(function (item) { byId[item.getAttribute("data-id")] = item; });
+    order.forEach(function (id) { if (byId[id]) { list.appendChild(byId[id]); } });
+  }
+
+  function refreshMoveButtons(list) {
+    var items = directItems(list);
+    items.forEach(function (item, index) {
+      var buttons = item.querySelector(":scope > .row .move-buttons");
+      if (!buttons) { return; }
+      var up = buttons.querySelector('button[value="up"]');
+      var down = buttons.querySelector('button[value="down"]');
+      if (up) { up.disabled = index === 0; }
+      if (down) { down.disabled = index === items.length - 1; }
+    });
+  }
+
+  function saveOrder(list, previous, done) {
+    var status = document.getElementById(list.getAttribute("data-status") || "");
+    var body = new URLSearchParams();
+    body.append("kind", list.getAttribute("data-kind"));
+    body.append("parent", list.getAttribute("data-parent") || "");
+    currentOrder(list).forEach(function (id) { body.append("ids", id); });
+    list.setAttribute("data-saving", "1");
+    function fail(message) {
+      restoreOrder(list, previous);
+      refreshMoveButtons(list);
+      if (status) { status.textContent = message; status.classList.add("error"); }
+      list.removeAttribute("data-saving");
+      if (done) { done(false); }
+    }
+    fetch(list.getAttribute("data-reorder-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
+      body: body
+    }).then(function (response) {
+      return response.json().then(function (payload) {
+        if (!response.ok) { fail(payload.detail || response.statusText); return; }
+        refreshMoveButtons(list);
+        if (status) { status.textContent = payload.detail || ""; status.classList.remove("error"); }
+        list.setAttribute("data-saved-order", currentOrder(list).join(","));
+        list.removeAttribute("data-saving");
+        if (done) { done(true); }
+      });
+    }).catch(function () { fail(status ? status.getAttribute("data-offline") || "" : ""); });
+  }
+
   function setUpSortable(list) {
     var dragged = null;
-    var status = document.getElementById(list.getAttribute("data-status") || "");
-    list.querySelectorAll(":scope > li[data-id]").forEach(function (item) {
+    var before = null;
+    directItems(list).forEach(function (item) {
       item.setAttribute("draggable", "true");
       item.addEventListener("dragstart", function (event) {
+        if (event.target !== item) { return; }  /* a nested row started this drag */
         dragged = item;
+        before = currentOrder(list);
         item.classList.add("dragging");
         event.dataTransfer.effectAllowed = "move";
         event.dataTransfer.setData("text/plain", item.getAttribute("data-id"));
       });
-      item.addEventListener("dragend", function () { item.classList.remove("dragging"); });
-      item.addEventListener("dragover", function (event) {
-        if (!dragged || dragged === item || dragged.parentNode !== list) { return; }
-        event.preventDefault();
-        var box = item.getBoundingClientRect();
-        var after = event.clientY > box.top + box.height / 2;
-        list.insertBefore(dragged, after ? item.nextSibling : item);
+      item.addEventListener("dragend", function (event) {
+        if (event.target !== item || dragged !== item) { return; }
+        item.classList.remove("dragging");
+        dragged = null;
+        if (before && currentOrder(list).join(",") !== before.join(",")) {
+          saveOrder(list, before);
+        }
+        before = null;
       });
-      item.addEventListener("drop", function (event) { event.preventDefault(); });
     });
-    list.addEventListener("drop", function (event) {
-      event.preventDefault();
+    /* The list accepts the drop wherever the pointer is, the dragged row itself included:
+       without preventDefault there the browser cancels the drop. */
+    list.addEventListener("dragover", function (event) {
       if (!dragged) { return; }
-      dragged = null;
-      var body = new URLSearchParams();
-      body.append("kind", list.getAttribute("data-kind"));
-      body.append("parent", list.getAttribute("data-parent") || "");
-      list.querySelectorAll(":scope > li[data-id]").forEach(function (item) {
-        body.append("ids", item.getAttribute("data-id"));
-      });
-      fetch(list.getAttribute("data-reorder-url"), {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
-        body: body
-      }).then(function (response) {
-        return response.json().then(function (payload) {
-          if (response.ok) { window.location.reload(); return; }
-          if (status) { status.textContent = payload.detail || ""; }
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "move";
+      var target = event.target.closest ? event.target.closest("li[data-id]") : null;
+      while (target && target.parentNode !== list) {
+        target = target.parentNode.closest ? target.parentNode.closest("li[data-id]") : null;
+      }
+      if (!target || target === dragged) { return; }
+      var box = target.getBoundingClientRect();
+      var after = event.clientY > box.top + box.height / 2;
+      list.insertBefore(dragged, after ? target.nextSibling : target);
+    });
+    list.addEventListener("drop", function (event) { if (dragged) { event.preventDefault(); } });
+
+    /* Arrow buttons: move one step, save, and keep the focus on the moved row's button. */
+    directItems(list).forEach(function (item) {
+      var form = item.querySelector(":scope > .row .move-buttons form");
+      if (!form) { return; }
+      form.addEventListener("submit", function (event) {
+        var button = event.submitter;
+        if (!button || list.hasAttribute("data-saving")) { event.preventDefault(); return; }
+        event.preventDefault();
+        var direction = button.value;
+        var previous = currentOrder(list);
+        var items = directItems(list);
+        var index = items.indexOf(item);
+        if (direction === "up" && index > 0) { list.insertBefore(item, items[index - 1]); }
+        else if (direction === "down" && index < items.length - 1) {
+          list.insertBefore(item, items[index + 1].nextSibling);
+        } else { return; }
+        refreshMoveButtons(list);
+        var keep = button.disabled ? form.querySelector('button:not([value="' + direction + '"])') : button;
+        keep.focus();
+        saveOrder(list, previous, function () {
+          var again = item.querySelector('.move-buttons button[value="' + direction + '"]');
+          var focusTarget = again && !again.disabled ? again : form.querySelector("button:not([disabled])");
+          if (focusTarget) { focusTarget.focus(); }
         });
       });
     });
+    list.setAttribute("data-saved-order", currentOrder(list).join(","));
   }
 
-  /* Exercise editor: show only the fields that the chosen kind uses. */
-  function setUpExerciseEditor(form) {
+  /* Kind editors (exercise, block): show only the fields that the chosen kind uses. */
+  function setUpKindEditor(form) {
     var kind = form.querySelector('select[name="kind"]');
     if (!kind) { return; }
     function update() {
@@ -115,6 +198,42 @@
     }
     kind.addEventListener("change", update);
     update();
+  }
+
+  /* Exercise choices: any number of rows. "Add a choice" copies the formset's empty form;
+     "Remove" ticks the row's DELETE box and hides it. */
+  function setUpChoiceFormset(fieldset) {
+    var prefix = fieldset.getAttribute("data-formset-prefix");
+    var total = fieldset.querySelector('input[name="' + prefix + '-TOTAL_FORMS"]');
+    var maximum = fieldset.querySelector('input[name="' + prefix + '-MAX_NUM_FORMS"]');
+    var rows = fieldset.querySelector(".choice-rows");
+    var template = fieldset.querySelector("template.choice-template");
+    var add = fieldset.querySelector("button.add-choice");
+    if (!total || !rows || !template || !add) { return; }
+    function wireRemove(row) {
+      var box = row.querySelector('input[type="checkbox"][name$="-DELETE"]');
+      if (!box) { return; }
+      box.addEventListener("change", function () {
+        row.classList.toggle("removed", box.checked);
+        if (box.checked) { add.focus(); }
+      });
+    }
+    rows.querySelectorAll(".choice-row").forEach(wireRemove);
+    add.hidden = false;
+    add.addEventListener("click", function () {
+      var index = parseInt(total.value, 10) || 0;
+      if (maximum && index >= (parseInt(maximum.value, 10) || 1000)) { return; }
+      var html = template.innerHTML.replace(/__prefix__/g, String(index))
+        .replace(/__number__/g, String(index + 1));
+      var holder = document.createElement("div");
+      holder.innerHTML = html.trim();
+      var row = holder.firstChild;
+      rows.appendChild(row);
+      total.value = String(index + 1);
+      wireRemove(row);
+      var text = row.querySelector('input[name$="-text"]');
+      if (text) { text.focus(); }
+    });
   }
 
   /* Math: authored $...$ arrives as plain TeX in span.math; KaTeX draws it where it is loaded.
@@ -161,6 +280,7 @@
     renderMath(document);
     document.querySelectorAll("article.lesson[data-events-url]").forEach(setUpMedia);
     document.querySelectorAll("ol.sortable[data-reorder-url], ul.sortable[data-reorder-url]").forEach(setUpSortable);
-    document.querySelectorAll("form.exercise-editor").forEach(setUpExerciseEditor);
+    document.querySelectorAll("form.exercise-editor, form.kind-editor").forEach(setUpKindEditor);
+    document.querySelectorAll("fieldset.choice-set[data-formset-prefix]").forEach(setUpChoiceFormset);
   });
 })();

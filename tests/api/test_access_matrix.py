@@ -112,6 +112,42 @@ for state, read, edit in (
             everyone(405),
         )
 
+    # Co-instructors: only the owner and staff choose them (a co-instructor edits, not this).
+    case(
+        "POST",
+        f"course-{state}-instructors",
+        lambda w, state=state: f"{course_path(w, state)}/instructors",
+        edit(201),
+        lambda w: {"username": w.users["other_teacher"].username},
+    )
+    case(
+        "POST",
+        f"course-{state}-instructors-student",
+        lambda w, state=state: f"{course_path(w, state)}/instructors",
+        edit(400),
+        lambda w: {"username": w.users["student_a"].username},
+    )
+    case(
+        "POST",
+        f"course-{state}-instructors-nobody",
+        lambda w, state=state: f"{course_path(w, state)}/instructors",
+        edit(400),
+        lambda w: {"username": "no-such-person"},
+    )
+    case(
+        "DELETE",
+        f"course-{state}-instructor",
+        lambda w, state=state: f"{course_path(w, state)}/instructors/{w.users['other_teacher'].pk}",
+        edit(204),
+    )
+    for method in ("GET", "PUT", "PATCH", "DELETE"):
+        case(
+            method,
+            f"course-{state}-instructors",
+            lambda w, state=state: f"{course_path(w, state)}/instructors",
+            everyone(405) if method == "GET" else TEACHER_THEN_405,
+        )
+
 
 # Content: modules, lessons, blocks, skills, exercises -------------------------------------------
 

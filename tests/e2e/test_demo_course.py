@@ -11,12 +11,12 @@ from tests.e2e.conftest import screenshot
 pytestmark = pytest.mark.e2e
 
 
-def _log_in(page, username, password):
+def _log_in(page, username, password, landing="**/dashboard/"):
     page.goto(page.base_url + "/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/dashboard/")
+    page.wait_for_url(landing)
 
 
 def test_demo_course_pages_render_every_block_kind(page):
@@ -48,7 +48,7 @@ def test_demo_course_pages_render_every_block_kind(page):
             page.wait_for_selector(f"{kind}[data-ready='1']")
         screenshot(page, f"32-demo-lesson-{kind}")
     page.get_by_role("button", name=f"Log out ({student.username})").click()
-    _log_in(page, "teacher", DEMO_PASSWORD_TEACHER)
+    _log_in(page, "teacher", DEMO_PASSWORD_TEACHER, "**/studio/")  # teachers land there
     page.goto(page.base_url + f"/studio/courses/{course.slug}/class/")
     # As `make run` does: the demo learners' mastery from their seeded answers. The heatmap must
     # show a number for every enrolled learner and skill (an empty one fails).

@@ -196,7 +196,7 @@ def test_the_retrain_button_queues_one_run_and_its_progress_is_polled(
     run.save()
     fragment = client.get(reverse("adaptive:class_training_run", args=["algebra"])).content
     assert b"hx-trigger" not in fragment
-    assert b"outcome: promoted" in fragment
+    assert b"The new model predicts better and is now in use." in fragment
 
 
 def test_students_cannot_retrain(client, classroom):
