@@ -12,13 +12,24 @@ from courses.services import ChoiceData
 class CourseForm(forms.ModelForm):
     class Meta:
         model = Course
-        fields = ["title", "slug", "summary", "description_md", "language", "cover"]
+        fields = [
+            "title",
+            "slug",
+            "summary",
+            "description_md",
+            "language",
+            "subject",
+            "level",
+            "cover",
+        ]
         labels = {
             "title": _("Title"),
             "slug": _("Address (slug)"),
             "summary": _("Summary"),
             "description_md": _("Description (Markdown)"),
             "language": _("Language"),
+            "subject": _("Subject"),
+            "level": _("Level"),
             "cover": _("Cover image"),
         }
         help_texts = {"slug": _("Leave empty to derive it from the title.")}

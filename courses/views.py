@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -28,9 +28,10 @@ from courses.forms import (
 )
 from courses.models import Course, Exercise, Lesson, LessonBlock, Module, Skill
 from courses.selectors import (
+    CatalogueFilters,
+    course_catalogue,
     course_is_editable_by,
     course_list_editable,
-    course_list_visible,
     course_syllabus,
     exercise_list_for_course,
     lesson_blocks,
@@ -45,35 +46,22 @@ CATALOGUE_PAGE_SIZE = 12
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:
-    """Published courses, searchable by words and filtered by language and skill."""
-    query = request.GET.get("q", "").strip()[:100]
-    language = request.GET.get("language", "")
-    courses = (
-        course_list_visible(user=request.user)
-        .filter(status=Course.Status.PUBLISHED)
-        .annotate(
-            lesson_count=Count("modules__lessons", distinct=True),
-            skill_count=Count("skills", distinct=True),
-        )
-        .order_by("title", "id")
-    )
-    if query:
-        courses = courses.filter(
-            Q(title__icontains=query)
-            | Q(summary__icontains=query)
-            | Q(skills__name__icontains=query)
-        ).distinct()
-    if language in dict(Course._meta.get_field("language").choices or []):
-        courses = courses.filter(language=language)
+    """Published courses, searchable by words and filtered by language, subject and level."""
+    filters = CatalogueFilters.from_query(request.GET)
+    courses = course_catalogue(user=request.user, filters=filters)
     page = Paginator(courses, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "courses/catalogue.html",
         {
             "page": page,
-            "query": query,
-            "language": language,
+            "filters": filters,
+            "page_query": filters.as_query(),
+            "query": filters.query,
+            "language": filters.language,
             "languages": Course._meta.get_field("language").choices,
+            "subjects": Course.Subject.choices,
+            "levels": Course.Level.choices,
         },
     )
 
@@ -139,6 +127,8 @@ def studio_course_create(request: HttpRequest) -> HttpResponse:
                 summary=form.cleaned_data["summary"],
                 description_md=form.cleaned_data["description_md"],
                 language=form.cleaned_data["language"],
+                subject=form.cleaned_data["subject"],
+                level=form.cleaned_data["level"],
                 cover=form.cleaned_data.get("cover") or None,
             )
         except (ValidationError, ApplicationError) as error:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/language/", views.language_set, name="language"),
     path(
         "accounts/password-reset/",
         auth_views.PasswordResetView.as_view(
@@ -46,6 +47,7 @@ urlpatterns = [
     ),
     path("courses/<slug:slug>/", views.course_detail, name="course_detail"),
     path("courses/<slug:slug>/enrol/", views.enrol, name="enrol"),
+    path("courses/<slug:slug>/leave/", views.leave, name="leave"),
     path("courses/<slug:slug>/lessons/<int:lesson_id>/", views.lesson_player, name="lesson"),
     path(
         "courses/<slug:slug>/lessons/<int:lesson_id>/complete/",

@@ -131,14 +131,46 @@
         });
         element.setAttribute("data-rendered", "1");
         element.setAttribute("data-tex", tex);
+        if (element.classList.contains("display")) {
+          /* A wide formula scrolls sideways on a phone: keyboard users must reach it too. */
+          element.setAttribute("tabindex", "0");
+          element.setAttribute("role", "group");
+          element.setAttribute("aria-label", document.body.getAttribute("data-formula-label") || "Formula");
+        }
       } catch (error) { /* leave the TeX readable */ }
     });
   }
 
   document.addEventListener("htmx:afterSwap", function (event) { renderMath(event.target); });
 
+  /* Phone header: the links fold behind a Menu button (CSS shows the button on narrow screens
+     only). The button starts hidden, so without JavaScript the links stay visible. */
+  function setUpMenu(header) {
+    var button = header.querySelector(".menu-toggle");
+    var menu = header.querySelector("#" + button.getAttribute("aria-controls"));
+    if (!menu) { return; }
+    function setOpen(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      header.classList.toggle("menu-open", open);
+    }
+    button.hidden = false;
+    header.classList.add("has-menu");
+    button.addEventListener("click", function () {
+      setOpen(button.getAttribute("aria-expanded") !== "true");
+    });
+    header.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && header.classList.contains("menu-open")) {
+        setOpen(false);
+        button.focus();
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     renderMath(document);
+    document.querySelectorAll(".site-header").forEach(function (header) {
+      if (header.querySelector(".menu-toggle")) { setUpMenu(header); }
+    });
     document.querySelectorAll("article.lesson[data-events-url]").forEach(setUpMedia);
     document.querySelectorAll("ol.sortable[data-reorder-url], ul.sortable[data-reorder-url]").forEach(setUpSortable);
     document.querySelectorAll("form.exercise-editor").forEach(setUpExerciseEditor);
