@@ -38,6 +38,15 @@ class CourseForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
+        # Added after the first release: a client that does not send them keeps what is there.
+        self.fields["subject"].required = False
+        self.fields["level"].required = False
+
+    def clean_subject(self) -> str:
+        return self.cleaned_data.get("subject") or self.instance.subject
+
+    def clean_level(self) -> str:
+        return self.cleaned_data.get("level") or self.instance.level
 
     def validate_unique(self) -> None:
         # The service derives a free slug and the database refuses duplicates; an empty slug

@@ -290,3 +290,25 @@ def test_response_probability_is_slip_or_guess():
     item = SimulatedItem(key=1, skills=(1, 2), guess=0.25)
     assert response_probability(LearnerState(profile, {1}), item) == 0.25
     assert response_probability(LearnerState(profile, {1, 2}), item) == 1 - profile.slip
+
+
+@pytest.mark.django_db
+def test_without_espeak_the_demo_is_built_silently_with_a_warning(monkeypatch):
+    real_which = media.shutil.which
+    monkeypatch.setattr(
+        media.shutil,
+        "which",
+        lambda name: None if name.startswith("espeak") else real_which(name),
+    )
+    media.narration_make.cache_clear()
+    try:
+        output = _seed()
+        video = LessonBlock.objects.get(
+            kind="video", lesson__module__course__slug="foundations-of-algebra"
+        )
+        assert not LessonBlock.objects.filter(kind="audio").exists()
+        assert "No espeak-ng found" in output
+        with video.captions.open("rb") as stored:
+            assert media.NUMBER_LINE_NARRATION[-1] in stored.read().decode()
+    finally:
+        media.narration_make.cache_clear()
