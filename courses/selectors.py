@@ -1,7 +1,7 @@
 """Reads of the catalogue, each with the joins it needs."""
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -58,7 +58,7 @@ class CatalogueFilters:
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> "CatalogueFilters":
-        def choice(name: str, choices: list[tuple[str, str]] | list[tuple[str, object]]) -> str:
+        def choice(name: str, choices: Iterable[tuple[str, object]]) -> str:
             value = str(params.get(name, ""))
             return value if value in dict(choices) else ""
 

@@ -466,8 +466,10 @@ MODULES: tuple[ModuleSpec, ...] = (
                         "how many there are:\n\n$$\\bar{x} = \\frac{1}{n}\\sum_{i=1}^{n} x_i$$"
                         "\n\nThe **median** is the middle value once the data are sorted (the "
                         "average of the two middle values when $n$ is even). The **mode** is "
-                        "the most frequent value. For the study minutes the mean is 40, the "
-                        "median 37.5 and the mode 40."
+                        "the most frequent value. For the study minutes:\n\n"
+                        "$$\\bar{x} = \\frac{20 + 25 + 25 + 30 + 35 + 40 + 40 + 40 + 50 + 95}{10}"
+                        " = \\frac{400}{10} = 40$$\n\nThe median is "
+                        "$\\frac{35 + 40}{2} = 37.5$ and the mode is 40."
                     ),
                     *exercise_blocks(
                         "centre-mean", "centre-median", "centre-mode", "centre-choose"

@@ -141,7 +141,19 @@
     });
   }
 
-  document.addEventListener("htmx:afterSwap", function (event) { renderMath(event.target); });
+  /* Code samples scroll sideways on a phone: make each one reachable with the keyboard. */
+  function focusableCode(root) {
+    root.querySelectorAll(".prose pre:not([tabindex])").forEach(function (block) {
+      block.setAttribute("tabindex", "0");
+      block.setAttribute("role", "group");
+      block.setAttribute("aria-label", document.body.getAttribute("data-code-label") || "Code");
+    });
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    renderMath(event.target);
+    focusableCode(event.target);
+  });
 
   /* Phone header: the links fold behind a Menu button (CSS shows the button on narrow screens
      only). The button starts hidden, so without JavaScript the links stay visible. */
@@ -168,6 +180,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     renderMath(document);
+    focusableCode(document);
     document.querySelectorAll(".site-header").forEach(function (header) {
       if (header.querySelector(".menu-toggle")) { setUpMenu(header); }
     });
