@@ -1,5 +1,6 @@
 """Build the demo: accounts, the course (through courses.services) and simulated activity."""
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -188,6 +189,16 @@ def _course_media(spec: content.CourseSpec, say: Say, warnings: list[str]) -> di
     return files
 
 
+def _shown_order(spec: content.ExerciseSpec) -> tuple[content.ChoiceSpec, ...]:
+    """The choices rotated by a stable amount per exercise: the specs list the right one first,
+    learners must not find it always in the same place."""
+    choices = spec.choices
+    if not choices:
+        return choices
+    turn = zlib.crc32(spec.key.encode()) % len(choices)
+    return choices[turn:] + choices[:turn]
+
+
 def _build_course(spec: content.CourseSpec, teacher: User, say: Say, warnings: list[str]) -> Course:
     course = course_create(
         owner=teacher,
@@ -224,7 +235,9 @@ def _build_course(spec: content.CourseSpec, teacher: User, say: Say, warnings: l
             course=course,
             kind=exercise_spec.kind,
             prompt_md=exercise_spec.prompt_md,
-            choices=[ChoiceData(c.text, c.is_correct, c.feedback) for c in exercise_spec.choices],
+            choices=[
+                ChoiceData(c.text, c.is_correct, c.feedback) for c in _shown_order(exercise_spec)
+            ],
             hints=list(exercise_spec.hints),
             skills=[skills[key] for key in exercise_spec.skills],
             **fields,
