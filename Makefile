@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test venv venv-dev services browser lint check-migrations check-deploy imports types pytest \
+.PHONY: run test venv venv-dev services browser media-tools lint check-migrations check-deploy imports types pytest \
         bench-import bench-kt clean help
 
 help:
@@ -37,6 +37,9 @@ services:
 browser: venv-dev
 	@bash platform/ensure_browser.sh
 
+media-tools:
+	@bash platform/ensure_media_tools.sh
+
 lint: venv-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -63,7 +66,7 @@ types: venv-dev
 pytest: venv-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test: venv-dev services browser lint check-migrations check-deploy imports types pytest
+test: venv-dev services browser media-tools lint check-migrations check-deploy imports types pytest
 
 bench-import: venv-dev
 	$(PY) bench/import_interactions.py

@@ -194,6 +194,8 @@ class SkillMastery(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("skill mastery")
+        verbose_name_plural = _("skill masteries")
         ordering = ["user", "skill"]
         constraints = [
             models.UniqueConstraint(fields=["user", "skill"], name="mastery_unique_user_skill"),

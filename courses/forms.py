@@ -19,13 +19,24 @@ from courses.services import ChoiceData
 class CourseForm(forms.ModelForm):
     class Meta:
         model = Course
-        fields = ["title", "slug", "summary", "description_md", "language", "cover"]
+        fields = [
+            "title",
+            "slug",
+            "summary",
+            "description_md",
+            "language",
+            "subject",
+            "level",
+            "cover",
+        ]
         labels = {
             "title": _("Title"),
             "slug": _("Address (slug)"),
             "summary": _("Summary"),
             "description_md": _("Description (Markdown)"),
             "language": _("Language"),
+            "subject": _("Subject"),
+            "level": _("Level"),
             "cover": _("Cover image"),
         }
         help_texts = {"slug": _("Leave empty to derive it from the title.")}
@@ -34,6 +45,15 @@ class CourseForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
+        # Added after the first release: a client that does not send them keeps what is there.
+        self.fields["subject"].required = False
+        self.fields["level"].required = False
+
+    def clean_subject(self) -> str:
+        return self.cleaned_data.get("subject") or self.instance.subject
+
+    def clean_level(self) -> str:
+        return self.cleaned_data.get("level") or self.instance.level
 
     def validate_unique(self) -> None:
         # The service derives a free slug and the database refuses duplicates; an empty slug

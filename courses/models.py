@@ -18,12 +18,29 @@ class Course(models.Model):
         PUBLISHED = "published", _("Published")
         ARCHIVED = "archived", _("Archived")
 
+    class Subject(models.TextChoices):
+        MATHEMATICS = "mathematics", _("Mathematics")
+        STATISTICS = "statistics", _("Statistics and data")
+        COMPUTING = "computing", _("Computing")
+        SCIENCE = "science", _("Science")
+        LANGUAGES = "languages", _("Languages")
+        HUMANITIES = "humanities", _("Humanities")
+        OTHER = "other", _("Other")
+
+    class Level(models.TextChoices):
+        # In this order on the catalogue filter: what a newcomer can start with first.
+        BEGINNER = "beginner", _("Beginner")
+        INTERMEDIATE = "intermediate", _("Intermediate")
+        ADVANCED = "advanced", _("Advanced")
+
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)
     summary = models.CharField(max_length=500, blank=True)
     description_md = models.TextField(blank=True)
     cover = models.ImageField(upload_to="courses/covers/", blank=True, validators=[validate_image])
     language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
+    subject = models.CharField(max_length=20, choices=Subject.choices, default=Subject.OTHER)
+    level = models.CharField(max_length=20, choices=Level.choices, default=Level.BEGINNER)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_courses"
     )

@@ -1,7 +1,9 @@
 """Reads of the catalogue, each with the joins it needs."""
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -49,6 +51,72 @@ def course_list_visible(*, user: AbstractUser | AnonymousUser) -> QuerySet[Cours
     if user.is_authenticated:
         visible |= Q(owner=user) | Q(instructors=user)
     return courses.filter(visible).distinct()
+
+
+@dataclass(frozen=True)
+class CatalogueFilters:
+    """What a catalogue visitor asked for; unknown choices are ignored, not an error."""
+
+    query: str = ""
+    language: str = ""
+    subject: str = ""
+    level: str = ""
+
+    @classmethod
+    def from_query(cls, params: Mapping[str, str]) -> "CatalogueFilters":
+        def choice(name: str, choices: Iterable[tuple[str, object]]) -> str:
+            value = str(params.get(name, ""))
+            return value if value in dict(choices) else ""
+
+        return cls(
+            query=str(params.get("q", "")).strip()[:100],
+            language=choice("language", list(Course._meta.get_field("language").choices or [])),
+            subject=choice("subject", Course.Subject.choices),
+            level=choice("level", Course.Level.choices),
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.query or self.language or self.subject or self.level)
+
+    def as_query(self) -> str:
+        """The filters as a query string, for links to other pages of the same results."""
+        return urlencode(
+            {
+                "q": self.query,
+                "subject": self.subject,
+                "level": self.level,
+                "language": self.language,
+            }
+        )
+
+
+def course_catalogue(
+    *, user: AbstractUser | AnonymousUser, filters: CatalogueFilters
+) -> QuerySet[Course]:
+    """Published courses matching the filters, with their lesson and skill counts."""
+    courses = (
+        course_list_visible(user=user)
+        .filter(status=Course.Status.PUBLISHED)
+        .annotate(
+            lesson_count=Count("modules__lessons", distinct=True),
+            skill_count=Count("skills", distinct=True),
+        )
+        .order_by("title", "id")
+    )
+    if filters.query:
+        courses = courses.filter(
+            Q(title__icontains=filters.query)
+            | Q(summary__icontains=filters.query)
+            | Q(skills__name__icontains=filters.query)
+        ).distinct()
+    if filters.language:
+        courses = courses.filter(language=filters.language)
+    if filters.subject:
+        courses = courses.filter(subject=filters.subject)
+    if filters.level:
+        courses = courses.filter(level=filters.level)
+    return courses
 
 
 def course_list_editable(*, user: AbstractUser | AnonymousUser) -> QuerySet[Course]:

@@ -83,6 +83,8 @@ class CourseSerializer(serializers.ModelSerializer):
             "description_html",
             "cover",
             "language",
+            "subject",
+            "level",
             "owner",
             "instructors",
             "status",
@@ -266,6 +268,8 @@ class CourseInputSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=500, required=False, allow_blank=True)
     description_md = _markdown_field(required=False)
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+    subject = serializers.ChoiceField(choices=Course.Subject.choices, required=False)
+    level = serializers.ChoiceField(choices=Course.Level.choices, required=False)
     cover = serializers.FileField(required=False)
 
 

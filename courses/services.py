@@ -75,7 +75,16 @@ def _reorder(queryset: Any, ordered_ids: Sequence[int], what: str) -> None:
 
 # Courses ---------------------------------------------------------------------------------------
 
-COURSE_FIELDS = {"title", "slug", "summary", "description_md", "language", "cover"}
+COURSE_FIELDS = {
+    "title",
+    "slug",
+    "summary",
+    "description_md",
+    "language",
+    "subject",
+    "level",
+    "cover",
+}
 
 
 @transaction.atomic
@@ -87,6 +96,8 @@ def course_create(
     summary: str = "",
     description_md: str = "",
     language: str = "en",
+    subject: str = "other",
+    level: str = "beginner",
     cover: File | None = None,
 ) -> Course:
     """Create a draft course owned by a teacher (or staff)."""
@@ -101,6 +112,8 @@ def course_create(
         summary=summary,
         description_md=description_md,
         language=language,
+        subject=subject,
+        level=level,
     )
     if cover is not None:
         course.cover = cover

@@ -1,5 +1,6 @@
 """Catalogue and teacher studio pages: they parse input, call one service or selector, render."""
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -8,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -31,10 +32,11 @@ from courses.forms import (
 from courses.graph import topological_layers
 from courses.models import Course, Exercise, Lesson, LessonBlock, Module, Skill
 from courses.selectors import (
+    CatalogueFilters,
+    course_catalogue,
     course_instructors_manageable_by,
     course_is_editable_by,
     course_list_editable,
-    course_list_visible,
     course_outline_gaps,
     course_syllabus,
     exercise_list_for_course,
@@ -50,41 +52,29 @@ CATALOGUE_PAGE_SIZE = 12
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:
-    """Published courses, searchable by words and filtered by language and skill."""
+    """Published courses, searchable by words and filtered by language, subject and level."""
     status = 200
+    filters = CatalogueFilters.from_query(request.GET)
     try:
-        query = clean_text(request.GET.get("q", ""), name="q")[:100]
+        clean_text(request.GET.get("q", ""), name="q")
     except ValidationError as error:
         # A NUL or an overlong query: say so and show the whole catalogue.
         messages.error(request, validation_message(error))
-        query, status = "", 400
-    language = request.GET.get("language", "")
-    courses = (
-        course_list_visible(user=request.user)
-        .filter(status=Course.Status.PUBLISHED)
-        .annotate(
-            lesson_count=Count("modules__lessons", distinct=True),
-            skill_count=Count("skills", distinct=True),
-        )
-        .order_by("title", "id")
-    )
-    if query:
-        courses = courses.filter(
-            Q(title__icontains=query)
-            | Q(summary__icontains=query)
-            | Q(skills__name__icontains=query)
-        ).distinct()
-    if language in dict(Course._meta.get_field("language").choices or []):
-        courses = courses.filter(language=language)
+        filters, status = dataclasses.replace(filters, query=""), 400
+    courses = course_catalogue(user=request.user, filters=filters)
     page = Paginator(courses, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "courses/catalogue.html",
         {
             "page": page,
-            "query": query,
-            "language": language,
+            "filters": filters,
+            "page_query": filters.as_query(),
+            "query": filters.query,
+            "language": filters.language,
             "languages": Course._meta.get_field("language").choices,
+            "subjects": Course.Subject.choices,
+            "levels": Course.Level.choices,
         },
         status=status,
     )
@@ -151,6 +141,8 @@ def studio_course_create(request: HttpRequest) -> HttpResponse:
                 summary=form.cleaned_data["summary"],
                 description_md=form.cleaned_data["description_md"],
                 language=form.cleaned_data["language"],
+                subject=form.cleaned_data["subject"],
+                level=form.cleaned_data["level"],
                 cover=form.cleaned_data.get("cover") or None,
             )
         except (ValidationError, ApplicationError) as error:

@@ -50,6 +50,13 @@ def enrollment_get_active(*, user: User, course: Course) -> Enrollment | None:
     ).first()
 
 
+def enrollment_get_dropped(*, user: User, course: Course) -> Enrollment | None:
+    """The user's enrolment in the course if they left it (their history is still there)."""
+    return Enrollment.objects.filter(
+        user=user, course=course, status=Enrollment.Status.DROPPED
+    ).first()
+
+
 def attempt_list_for_user(*, user: User) -> QuerySet[Attempt]:
     """The user's own attempts, newest first."""
     return (

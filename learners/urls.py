@@ -40,6 +40,7 @@ urlpatterns = [
         ),
         name="password_change_done",
     ),
+    path("accounts/language/", views.language_set, name="language"),
     path(
         "accounts/password-reset/",
         auth_views.PasswordResetView.as_view(
@@ -74,6 +75,7 @@ urlpatterns = [
     ),
     path("courses/<slug:slug>/", views.course_detail, name="course_detail"),
     path("courses/<slug:slug>/enrol/", views.enrol, name="enrol"),
+    path("courses/<slug:slug>/leave/", views.leave, name="leave"),
     path("courses/<slug:slug>/lessons/<int:lesson_id>/", views.lesson_player, name="lesson"),
     path(
         "courses/<slug:slug>/lessons/<int:lesson_id>/complete/",

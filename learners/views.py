@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 from django_htmx.http import trigger_client_event
 
 from config.parsers import JSONTooDeep, json_loads_bounded
@@ -29,6 +30,7 @@ from learners.selectors import (
     ExerciseState,
     course_progress,
     enrollment_get_active,
+    enrollment_get_dropped,
     exercise_state_for_user,
     exercise_states_for_user,
     lesson_completed_ids,
@@ -89,6 +91,24 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """Django's set_language, which also keeps the choice as a signed-in user's preference.
+
+    Without this the profile kept the old preference: saving the profile, or the next log-in,
+    switched the interface back.
+    """
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and language != request.user.preferred_language
+    ):
+        services.user_profile_update(user=request.user, preferred_language=language)
+    return response
+
+
 class LoginView(auth_views.LoginView):
     """Django's login that also switches the interface to the user's preferred language."""
 
@@ -133,12 +153,15 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     can_edit = course_is_editable_by(course=course, user=request.user)
     if course.status != Course.Status.PUBLISHED and not can_edit:
         raise Http404
-    enrollment = progress = None
+    enrollment = dropped = progress = None
     completed: set[int] = set()
     if request.user.is_authenticated:
         enrollment = enrollment_get_active(user=request.user, course=course)
-        if enrollment is not None:
-            progress = course_progress(user=request.user, enrollment=enrollment)
+        if enrollment is None:
+            dropped = enrollment_get_dropped(user=request.user, course=course)
+        # A learner who left sees the history they would return to.
+        if enrollment is not None or dropped is not None:
+            progress = course_progress(user=request.user, enrollment=enrollment or dropped)
             completed = lesson_completed_ids(user=request.user, course=course)
     modules = course_syllabus(course=course)
     lessons = [lesson for module in modules for lesson in module.lessons.all()]
@@ -156,6 +179,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "modules": modules,
             "skills": course.skills.order_by("name"),
             "enrollment": enrollment,
+            "dropped": dropped,
             "progress": progress,
             "completed": completed,
             "can_edit": can_edit,
@@ -169,12 +193,36 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def enrol(request: HttpRequest, slug: str) -> HttpResponse:
     """Enrol the signed-in user in a published course."""
     course = get_object_or_404(Course, slug=slug)
+    returning = enrollment_get_dropped(user=request.user, course=course) is not None
     try:
         services.enrollment_create(user=request.user, course=course)
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("You are enrolled. Enjoy the course!"))
+        if returning:
+            messages.success(
+                request, _("Welcome back! Your earlier answers and progress are kept.")
+            )
+        else:
+            messages.success(request, _("You are enrolled. Enjoy the course!"))
+    return redirect("learners:course_detail", slug=course.slug)
+
+
+@login_required
+@require_POST
+def leave(request: HttpRequest, slug: str) -> HttpResponse:
+    """Drop the signed-in user's own enrolment; attempts and lesson events stay in the log."""
+    course = get_object_or_404(Course, slug=slug)
+    enrollment = enrollment_get_active(user=request.user, course=course)
+    if enrollment is None:
+        messages.error(request, _("You are not enrolled in this course."))
+        return redirect("learners:course_detail", slug=course.slug)
+    services.enrollment_drop(enrollment=enrollment)
+    messages.success(
+        request,
+        _("You have left “%(title)s”. Your answers are kept: enrol again at any time to continue.")
+        % {"title": course.title},
+    )
     return redirect("learners:course_detail", slug=course.slug)
 
 

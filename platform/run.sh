@@ -22,12 +22,15 @@ mkdir -p var/celery-broker var/celery-control var/celery-processed var/media var
 echo "Database: ${DATABASE_URL:-SQLite at var/pathwise.sqlite3}"
 echo "Broker:   ${REDIS_URL:-filesystem broker at var/celery-broker}"
 
+bash platform/ensure_media_tools.sh  # espeak-ng for the demo's narration; never fails
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 # Demo learners' mastery and paths from the cold-start model now; on the first start the worker
 # then trains a GRU on the demo attempts, gates it and refreshes every path again.
-$PY manage.py refresh_paths --course foundations-of-algebra
-$PY manage.py queue_retrain --course foundations-of-algebra --if-none
+for course in foundations-of-algebra introduction-to-statistics; do
+  $PY manage.py refresh_paths --course "$course"
+  $PY manage.py queue_retrain --course "$course" --if-none
+done
 
 pids=()
 stop() {

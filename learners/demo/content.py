@@ -6,6 +6,8 @@ are stable strings, so tests and the simulation can refer to them.
 
 from dataclasses import dataclass, field
 
+from learners.demo.media import EVALUATION_NARRATION, NUMBER_LINE_NARRATION, transcript_of
+
 COURSE_SLUG = "foundations-of-algebra"
 COURSE_TITLE = "Foundations of Algebra"
 COURSE_SUMMARY = (
@@ -81,6 +83,21 @@ class ModuleSpec:
     title: str
     summary: str
     lessons: tuple[LessonSpec, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class CourseSpec:
+    """One demo course: its catalogue entry, skill graph, exercises and lessons."""
+
+    slug: str
+    title: str
+    summary: str
+    description_md: str
+    subject: str
+    level: str
+    skills: tuple[SkillSpec, ...]
+    exercises: tuple[ExerciseSpec, ...]
+    modules: tuple[ModuleSpec, ...]
 
 
 SKILLS: tuple[SkillSpec, ...] = (
@@ -175,7 +192,9 @@ SKILLS: tuple[SkillSpec, ...] = (
 )
 
 
-def _single(text: str, *wrong: tuple[str, str], feedback: str = "Right.") -> tuple[ChoiceSpec, ...]:
+def single_choices(
+    text: str, *wrong: tuple[str, str], feedback: str = "Right."
+) -> tuple[ChoiceSpec, ...]:
     return (ChoiceSpec(text, True, feedback), *(ChoiceSpec(w, False, f) for w, f in wrong))
 
 
@@ -199,7 +218,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "What is $(-4) \\times (-6)$?",
         "The product of two negative numbers is positive: $(-4)(-6) = 24$.",
         ("Count the minus signs.", "An even number of negative factors gives a positive result."),
-        choices=_single(
+        choices=single_choices(
             "24",
             ("-24", "Two negatives make a positive product."),
             ("-10", "That is the sum, not the product."),
@@ -225,7 +244,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "What is $\\frac{1}{3} + \\frac{1}{4}$?",
         "Use the common denominator 12: $\\frac{4}{12} + \\frac{3}{12} = \\frac{7}{12}$.",
         ("Find a common denominator first.", "12 is a multiple of both 3 and 4."),
-        choices=_single(
+        choices=single_choices(
             "7/12",
             ("2/7", "Adding numerators and denominators separately does not work."),
             ("1/7", "Check the common denominator."),
@@ -272,7 +291,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "What is $(8 - 2) \\div 3 + 1$?",
         "Brackets first: $6 \\div 3 + 1 = 2 + 1 = 3$.",
         ("Work out the brackets first.", "Then divide, then add."),
-        choices=_single(
+        choices=single_choices(
             "3",
             ("1.5", "Divide before adding, but after the brackets."),
             ("7.67", "The brackets come first."),
@@ -309,7 +328,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "Simplify $x^3 \\cdot x^4$.",
         "Same base: add the exponents, $x^{3+4} = x^7$.",
         ("When you multiply powers of the same base...", "...add the exponents."),
-        choices=_single(
+        choices=single_choices(
             "x^7",
             ("x^12", "Multiplying the exponents is the rule for a power of a power."),
             ("2x^7", "The base stays x; nothing doubles."),
@@ -341,7 +360,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "Which expression means *five less than twice a number n*?",
         "Twice a number is $2n$; five less than that is $2n - 5$.",
         ("Start with 'twice a number'.", "'Five less than' subtracts five from it."),
-        choices=_single(
+        choices=single_choices(
             "2n - 5",
             ("5 - 2n", "That is twice a number less than five."),
             ("2(n - 5)", "This takes five away before doubling."),
@@ -402,7 +421,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "Evaluate $2a + b^2$ for $a = 5$ and $b = 3$.",
         "$2 \\cdot 5 + 3^2 = 10 + 9 = 19$.",
         ("Substitute both values.", "Compute the power first."),
-        choices=_single(
+        choices=single_choices(
             "19",
             ("16", "$b^2$ is 9, not 6."),
             ("13", "Check $2a$: it is 10."),
@@ -454,7 +473,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "Expand $3(2x - 5)$.",
         "Multiply each term inside by 3: $6x - 15$.",
         ("Multiply 3 by every term in the brackets.",),
-        choices=_single(
+        choices=single_choices(
             "6x - 15",
             ("6x - 5", "The 3 multiplies the -5 as well."),
             ("5x - 15", "3 times 2x is 6x."),
@@ -511,7 +530,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "Solve $\\frac{x}{4} = 2.5$.",
         "Multiply both sides by 4: $x = 10$.",
         ("What undoes dividing by 4?",),
-        choices=_single(
+        choices=single_choices(
             "x = 10",
             ("x = 0.625", "Multiply by 4 instead of dividing."),
             ("x = 6.5", "Multiply, do not add."),
@@ -579,7 +598,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "How many solutions does $3(x + 2) = 3x + 5$ have?",
         "Expanding gives $3x + 6 = 3x + 5$, i.e. $6 = 5$: never true, so there is no solution.",
         ("Expand and collect the x terms.", "What is left when the x terms cancel?"),
-        choices=_single(
+        choices=single_choices(
             "None",
             ("Exactly one", "The x terms cancel: look at what remains."),
             ("Infinitely many", "That happens when what remains is always true."),
@@ -594,7 +613,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "Solve $-2x > 8$.",
         "Dividing by -2 flips the sign: $x < -4$.",
         ("What happens to an inequality when you divide by a negative number?",),
-        choices=_single(
+        choices=single_choices(
             "x < -4",
             ("x > -4", "Dividing by a negative number flips the inequality."),
             ("x > 4", "Check the sign of 8 ÷ (-2)."),
@@ -635,7 +654,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "In which quadrant is the point $(-3, 5)$?",
         "Negative x and positive y: quadrant II (top left).",
         ("Is x positive or negative? And y?", "Quadrants are numbered counter-clockwise."),
-        choices=_single(
+        choices=single_choices(
             "II",
             ("I", "In quadrant I both coordinates are positive."),
             ("III", "In quadrant III both coordinates are negative."),
@@ -693,7 +712,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "What is the slope of the line through $(-1, 4)$ and $(5, 4)$?",
         "The rise is $4 - 4 = 0$, so the slope is $0$: the line is horizontal.",
         ("Compute the rise first.",),
-        choices=_single(
+        choices=single_choices(
             "0",
             ("undefined", "Undefined slope belongs to vertical lines."),
             ("1", "The y values do not change."),
@@ -766,7 +785,7 @@ EXERCISES: tuple[ExerciseSpec, ...] = (
         "How many solutions does the system $y = 3x + 1$, $y = 3x - 2$ have?",
         "Both lines have slope 3 and different intercepts: they are parallel and never meet.",
         ("Compare the slopes and the intercepts.",),
-        choices=_single(
+        choices=single_choices(
             "None",
             ("One", "Lines with the same slope do not cross once."),
             ("Infinitely many", "The intercepts differ, so the lines are not the same."),
@@ -783,11 +802,11 @@ print(3 * x + 5 == 20)  # True
 """
 
 
-def _text(body: str) -> BlockSpec:
+def text_block(body: str) -> BlockSpec:
     return BlockSpec("text", body_md=body)
 
 
-def _exercises(*keys: str) -> tuple[BlockSpec, ...]:
+def exercise_blocks(*keys: str) -> tuple[BlockSpec, ...]:
     return tuple(BlockSpec("exercise", exercise=key) for key in keys)
 
 
@@ -801,7 +820,7 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("integers",),
                 12,
                 (
-                    _text(
+                    text_block(
                         "## Integers\n\nIntegers are the whole numbers and their opposites: "
                         "$\\dots, -2, -1, 0, 1, 2, \\dots$\n\nOn a number line, **adding** a "
                         "positive number moves right and adding a negative number moves left. "
@@ -813,11 +832,9 @@ MODULES: tuple[ModuleSpec, ...] = (
                         "video",
                         media="number-line.mp4",
                         captions="number-line.en.vtt",
-                        transcript="We start at minus three on the number line. Adding five "
-                        "moves us five steps to the right. We land on two: minus three plus "
-                        "five equals two.",
+                        transcript=transcript_of(NUMBER_LINE_NARRATION),
                     ),
-                    *_exercises("int-add", "int-multiply", "int-subtract"),
+                    *exercise_blocks("int-add", "int-multiply", "int-subtract"),
                 ),
             ),
             LessonSpec(
@@ -825,7 +842,7 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("fractions",),
                 15,
                 (
-                    _text(
+                    text_block(
                         "## Fractions\n\nTo add fractions, rewrite them over a **common "
                         "denominator**:\n\n$$\\frac{a}{b} + \\frac{c}{d} = \\frac{ad + cb}{bd}$$"
                         "\n\nTo multiply, multiply straight across: $\\frac{a}{b} \\cdot "
@@ -838,7 +855,7 @@ MODULES: tuple[ModuleSpec, ...] = (
                         "one shaded, the second in four quarters with two shaded. The shaded "
                         "parts are the same length, so 1/2 equals 2/4.",
                     ),
-                    *_exercises("frac-add", "frac-simplify", "frac-multiply"),
+                    *exercise_blocks("frac-add", "frac-simplify", "frac-multiply"),
                 ),
             ),
             LessonSpec(
@@ -846,7 +863,7 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("order-of-operations", "exponents"),
                 15,
                 (
-                    _text(
+                    text_block(
                         "## Order of operations\n\n1. Brackets\n2. Powers\n3. Multiplication "
                         "and division, left to right\n4. Addition and subtraction, left to "
                         "right\n\nPowers of the same base follow two rules:\n\n"
@@ -855,7 +872,7 @@ MODULES: tuple[ModuleSpec, ...] = (
                         "```python\nprint(3 + 4 * 5)   # 23\nprint(-2 ** 4)    # -16: "
                         "the power comes first\nprint((-2) ** 4)  # 16\n```"
                     ),
-                    *_exercises(
+                    *exercise_blocks(
                         "ops-basic",
                         "ops-brackets",
                         "ops-mixed",
@@ -876,22 +893,20 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("variables", "evaluating"),
                 15,
                 (
-                    _text(
+                    text_block(
                         "## Variables\n\nA **variable** is a letter that stands for a number. "
                         "In $7x + 3$, 7 is the **coefficient** of $x$ and 3 is a **constant**."
                         "\n\nTo **evaluate** an expression, substitute a value and compute; "
                         "wrap negative values in brackets:\n\n$$x^2 + 2x \\text{ at } x = -3: "
-                        "\\quad (-3)^2 + 2(-3) = 3$$\n\nListen to the short musical phrase: "
-                        "each note is one step of an evaluation, and the last note is the "
-                        "result."
+                        "\\quad (-3)^2 + 2(-3) = 3$$\n\nListen to the same evaluation, "
+                        "step by step."
                     ),
                     BlockSpec(
                         "audio",
-                        media="balance-phrase.wav",
-                        transcript="A calm four-note phrase rising C, E, G and high C, about "
-                        "four seconds long: substitute, compute the power, multiply, add.",
+                        media="evaluate-expression.wav",
+                        transcript=transcript_of(EVALUATION_NARRATION),
                     ),
-                    *_exercises(
+                    *exercise_blocks(
                         "var-translate",
                         "var-identify",
                         "var-word",
@@ -906,14 +921,14 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("like-terms", "distributive"),
                 15,
                 (
-                    _text(
+                    text_block(
                         "## Like terms and brackets\n\n**Like terms** have the same variable "
                         "part: $4x$ and $-x$ are like terms, $x$ and $x^2$ are not.\n\nThe "
                         "**distributive property** expands brackets:\n\n"
                         "$$a(b + c) = ab + ac$$\n\nA minus sign in front of brackets changes "
                         "the sign of every term inside: $-(x - 3) = -x + 3$."
                     ),
-                    *_exercises(
+                    *exercise_blocks(
                         "like-combine",
                         "like-identify",
                         "like-coefficient",
@@ -934,12 +949,12 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("one-step",),
                 10,
                 (
-                    _text(
+                    text_block(
                         "## Keep the balance\n\nAn equation is a balance: whatever you do to "
                         "one side, do to the other. Undo the operation applied to $x$:\n\n"
                         "$$x + 9 = 4 \\;\\Rightarrow\\; x = 4 - 9 = -5$$"
                     ),
-                    *_exercises("one-add", "one-multiply", "one-divide"),
+                    *exercise_blocks("one-add", "one-multiply", "one-divide"),
                 ),
             ),
             LessonSpec(
@@ -947,12 +962,12 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("two-step",),
                 12,
                 (
-                    _text(
+                    text_block(
                         "## Two steps\n\nFor $ax + b = c$, first undo the addition, then the "
                         "multiplication:\n\n$$x = \\frac{c - b}{a}$$\n\nAlways check your "
                         "answer by substituting it back:\n\n" + _CODE_CHECK
                     ),
-                    *_exercises("two-basic", "two-fraction", "two-decimal"),
+                    *exercise_blocks("two-basic", "two-fraction", "two-decimal"),
                 ),
             ),
             LessonSpec(
@@ -960,14 +975,14 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("both-sides",),
                 15,
                 (
-                    _text(
+                    text_block(
                         "## Variables on both sides\n\nExpand brackets, then move every $x$ "
                         "term to one side and every number to the other:\n\n"
                         "$$5x - 4 = 2x + 11 \\;\\Rightarrow\\; 3x = 15 \\;\\Rightarrow\\; "
                         "x = 5$$\n\nIf the $x$ terms cancel, a true statement (like $5 = 5$) "
                         "means infinitely many solutions, a false one (like $6 = 5$) none."
                     ),
-                    *_exercises("both-collect", "both-brackets", "both-no-solution"),
+                    *exercise_blocks("both-collect", "both-brackets", "both-no-solution"),
                 ),
             ),
             LessonSpec(
@@ -975,12 +990,12 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("inequalities",),
                 12,
                 (
-                    _text(
+                    text_block(
                         "## Inequalities\n\nSolve an inequality like an equation, with one "
                         "exception: multiplying or dividing by a **negative** number flips "
                         "the sign.\n\n$$-2x > 8 \\;\\Rightarrow\\; x < -4$$"
                     ),
-                    *_exercises("ineq-flip", "ineq-two-step", "ineq-integers"),
+                    *exercise_blocks("ineq-flip", "ineq-two-step", "ineq-integers"),
                 ),
             ),
         ),
@@ -994,7 +1009,7 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("coordinate-plane",),
                 10,
                 (
-                    _text(
+                    text_block(
                         "## Points in the plane\n\nA point $(x, y)$ is $x$ units right "
                         "(left if negative) of the origin and $y$ units up (down if negative)."
                         " The axes split the plane into four quadrants, numbered I to IV "
@@ -1007,7 +1022,7 @@ MODULES: tuple[ModuleSpec, ...] = (
                         "straight line y = 2x - 1 passing through the marked points (1, 1) "
                         "and (2, 3).",
                     ),
-                    *_exercises("coord-quadrant", "coord-distance", "coord-read"),
+                    *exercise_blocks("coord-quadrant", "coord-distance", "coord-read"),
                 ),
             ),
             LessonSpec(
@@ -1015,7 +1030,7 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("slope", "slope-intercept"),
                 18,
                 (
-                    _text(
+                    text_block(
                         "## Slope\n\nThe **slope** of the line through $(x_1, y_1)$ and "
                         "$(x_2, y_2)$ is rise over run:\n\n$$m = \\frac{y_2 - y_1}{x_2 - x_1}$$"
                         "\n\nEvery non-vertical line can be written $y = mx + b$: $m$ is the "
@@ -1023,7 +1038,7 @@ MODULES: tuple[ModuleSpec, ...] = (
                         "return (q[1] - p[1]) / (q[0] - p[0])\n\nprint(slope((1, 1), (2, 3)))"
                         "  # 2.0\n```"
                     ),
-                    *_exercises(
+                    *exercise_blocks(
                         "slope-two-points",
                         "slope-negative",
                         "slope-horizontal",
@@ -1038,7 +1053,7 @@ MODULES: tuple[ModuleSpec, ...] = (
                 ("systems",),
                 18,
                 (
-                    _text(
+                    text_block(
                         "## Two equations, two unknowns\n\nThe solution of a system is the "
                         "point where the two lines meet. **Substitution** replaces one "
                         "variable using one equation; **elimination** adds the equations so "
@@ -1046,9 +1061,21 @@ MODULES: tuple[ModuleSpec, ...] = (
                         " \\end{cases} \\;\\Rightarrow\\; 2x = 12$$\n\nParallel lines (same "
                         "slope, different intercept) never meet: no solution."
                     ),
-                    *_exercises("sys-substitute", "sys-eliminate", "sys-parallel"),
+                    *exercise_blocks("sys-substitute", "sys-eliminate", "sys-parallel"),
                 ),
             ),
         ),
     ),
+)
+
+ALGEBRA = CourseSpec(
+    slug=COURSE_SLUG,
+    title=COURSE_TITLE,
+    summary=COURSE_SUMMARY,
+    description_md=COURSE_DESCRIPTION,
+    subject="mathematics",
+    level="beginner",
+    skills=SKILLS,
+    exercises=EXERCISES,
+    modules=MODULES,
 )

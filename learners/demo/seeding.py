@@ -1,5 +1,6 @@
 """Build the demo: accounts, the course (through courses.services) and simulated activity."""
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from courses.services import (
     skill_create,
     skill_prerequisite_add,
 )
-from learners.demo import content, media
+from learners.demo import content, media, statistics
 from learners.demo.simulation import (
     LearnerProfile,
     SimulatedItem,
@@ -82,9 +83,10 @@ NAMED_STUDENTS = (
 
 @dataclass
 class DemoResult:
-    course: Course
+    course: Course  # the first demo course (Foundations of Algebra)
     created: bool
     accounts: list[DemoAccount] = field(default_factory=list)
+    courses: list[Course] = field(default_factory=list)
     simulated_students: int = 0
     attempts: int = 0
     lesson_events: int = 0
@@ -114,7 +116,7 @@ def _account(
 
 def demo_accounts(*, with_admin: bool) -> list[DemoAccount]:
     """The logins the demo creates (for printing when it already exists)."""
-    accounts = [DemoAccount("teacher", DEMO_PASSWORD_TEACHER, "teacher", "owns the demo course")]
+    accounts = [DemoAccount("teacher", DEMO_PASSWORD_TEACHER, "teacher", "owns the demo courses")]
     accounts += [
         DemoAccount(student.username, DEMO_PASSWORD_STUDENT, "student", student.note)
         for student in NAMED_STUDENTS
@@ -124,61 +126,127 @@ def demo_accounts(*, with_admin: bool) -> list[DemoAccount]:
     return accounts
 
 
-def _build_course(teacher: User, say: Say, warnings: list[str]) -> Course:
+def _media_makers() -> dict[str, Callable[[], media.MediaFile | None]]:
+    """Every generated file a demo block can name; None from a maker: a tool is missing."""
+    return {
+        "coordinate-plane.png": media.coordinate_plane_png,
+        "fraction-bars.png": media.fraction_bars_png,
+        "number-line.mp4": media.number_line_mp4,
+        "number-line.en.vtt": media.number_line_vtt,
+        "evaluate-expression.wav": media.evaluation_wav,
+        "study-minutes-histogram.png": lambda: media.histogram_png(
+            statistics.STUDY_MINUTES,
+            statistics.HISTOGRAM_BINS,
+            name="study-minutes-histogram.png",
+            x_label="Minutes of study per day",
+        ),
+        "study-scores-scatter.png": lambda: media.scatter_png(
+            statistics.STUDY_HOURS,
+            statistics.TEST_SCORES,
+            name="study-scores-scatter.png",
+            x_label="Hours of study",
+            y_label="Test score",
+            x_range=(0, 9),
+            y_range=(40, 90),
+        ),
+    }
+
+
+MISSING_TOOL = {
+    "number-line.mp4": "No ffmpeg found (neither on PATH nor from the imageio-ffmpeg package): "
+    "the demo video block was left out.",
+    "evaluate-expression.wav": "No espeak-ng found: the spoken audio block was left out "
+    "(install it with platform/ensure_media_tools.sh, then recreate the demo).",
+}
+
+
+def _course_media(spec: content.CourseSpec, say: Say, warnings: list[str]) -> dict[str, Any]:
+    names = sorted(
+        {
+            name
+            for module in spec.modules
+            for lesson in module.lessons
+            for block in lesson.blocks
+            for name in (block.media, block.captions)
+            if name
+        }
+    )
+    if not names:
+        return {}
+    say(f"  generating media: {', '.join(names)}")
+    makers = _media_makers()
+    files: dict[str, media.MediaFile] = {}
+    for name in names:
+        made = makers[name]()
+        if made is None:
+            warnings.append(MISSING_TOOL.get(name, f"The demo file {name} could not be made."))
+        else:
+            files[name] = made
+    if "number-line.mp4" in files and media.speech_executable() is None:
+        warnings.append(
+            "No espeak-ng found: the demo video has no narration (its captions carry the words)."
+        )
+    return files
+
+
+def _shown_order(spec: content.ExerciseSpec) -> tuple[content.ChoiceSpec, ...]:
+    """The choices rotated by a stable amount per exercise: the specs list the right one first,
+    learners must not find it always in the same place."""
+    choices = spec.choices
+    if not choices:
+        return choices
+    turn = zlib.crc32(spec.key.encode()) % len(choices)
+    return choices[turn:] + choices[:turn]
+
+
+def _build_course(spec: content.CourseSpec, teacher: User, say: Say, warnings: list[str]) -> Course:
     course = course_create(
         owner=teacher,
-        title=content.COURSE_TITLE,
-        slug=content.COURSE_SLUG,
-        summary=content.COURSE_SUMMARY,
-        description_md=content.COURSE_DESCRIPTION,
+        title=spec.title,
+        slug=spec.slug,
+        summary=spec.summary,
+        description_md=spec.description_md,
+        subject=spec.subject,
+        level=spec.level,
     )
     skills: dict[str, Skill] = {}
-    for spec in content.SKILLS:
-        skills[spec.key] = skill_create(course=course, name=spec.name, description=spec.description)
-    for spec in content.SKILLS:
-        for required in spec.requires:
-            skill_prerequisite_add(skill=skills[spec.key], requires=skills[required])
+    for skill_spec in spec.skills:
+        skills[skill_spec.key] = skill_create(
+            course=course, name=skill_spec.name, description=skill_spec.description
+        )
+    for skill_spec in spec.skills:
+        for required in skill_spec.requires:
+            skill_prerequisite_add(skill=skills[skill_spec.key], requires=skills[required])
     say(f"  {len(skills)} skills with their prerequisite graph")
 
     exercises: dict[str, Exercise] = {}
-    for spec in content.EXERCISES:
-        fields: dict[str, Any] = {"title": spec.title, "explanation_md": spec.explanation_md}
-        if spec.kind == Exercise.Kind.NUMERIC:
-            fields.update(numeric_answer=spec.numeric_answer, tolerance=spec.tolerance)
-        if spec.kind == Exercise.Kind.TEXT:
-            fields["accepted_answers"] = list(spec.accepted_answers)
-        exercises[spec.key] = exercise_create(
+    for exercise_spec in spec.exercises:
+        fields: dict[str, Any] = {
+            "title": exercise_spec.title,
+            "explanation_md": exercise_spec.explanation_md,
+        }
+        if exercise_spec.kind == Exercise.Kind.NUMERIC:
+            fields.update(
+                numeric_answer=exercise_spec.numeric_answer, tolerance=exercise_spec.tolerance
+            )
+        if exercise_spec.kind == Exercise.Kind.TEXT:
+            fields["accepted_answers"] = list(exercise_spec.accepted_answers)
+        exercises[exercise_spec.key] = exercise_create(
             course=course,
-            kind=spec.kind,
-            prompt_md=spec.prompt_md,
-            choices=[ChoiceData(c.text, c.is_correct, c.feedback) for c in spec.choices],
-            hints=list(spec.hints),
-            skills=[skills[key] for key in spec.skills],
+            kind=exercise_spec.kind,
+            prompt_md=exercise_spec.prompt_md,
+            choices=[
+                ChoiceData(c.text, c.is_correct, c.feedback) for c in _shown_order(exercise_spec)
+            ],
+            hints=list(exercise_spec.hints),
+            skills=[skills[key] for key in exercise_spec.skills],
             **fields,
         )
     say(f"  {len(exercises)} exercises")
 
-    say("  generating media (image, audio, video with captions)")
-    video = media.number_line_mp4()
-    files: dict[str, media.MediaFile] = {
-        item.name: item
-        for item in (
-            media.coordinate_plane_png(),
-            media.fraction_bars_png(),
-            media.balance_tone_wav(),
-            media.number_line_vtt(),
-        )
-    }
-    if video is None:
-        warnings.append(
-            "No ffmpeg found (neither on PATH nor from the imageio-ffmpeg package): "
-            "the demo video block was left out."
-        )
-    else:
-        files[video.name] = video
-
+    files = _course_media(spec, say, warnings)
     lessons = 0
-    for module_spec in content.MODULES:
+    for module_spec in spec.modules:
         module = module_create(course=course, title=module_spec.title, summary=module_spec.summary)
         for lesson_spec in module_spec.lessons:
             lesson = lesson_create(
@@ -190,7 +258,7 @@ def _build_course(teacher: User, say: Say, warnings: list[str]) -> Course:
             lessons += 1
             for block in lesson_spec.blocks:
                 _block_create(lesson, block, files, exercises)
-    say(f"  {len(content.MODULES)} modules, {lessons} lessons")
+    say(f"  {len(spec.modules)} modules, {lessons} lessons")
     return course_publish(course=course)
 
 
@@ -215,7 +283,7 @@ def _block_create(
         "alt_text": block.alt_text,
         "duration_seconds": attached.duration_seconds,
     }
-    if block.captions:
+    if block.captions and block.captions in files:
         captions = files[block.captions]
         fields["captions"] = ContentFile(captions.content, name=captions.name)
     return lesson_block_create(lesson=lesson, kind=block.kind, **fields)
@@ -448,31 +516,52 @@ def _simulate_activity(
     )
     _bulk(LessonEvent, events, "lesson events", say)
     result.simulated_students = students
-    result.attempts = len(attempts)
-    result.lesson_events = len(events)
+    result.attempts += len(attempts)
+    result.lesson_events += len(events)
+
+
+DEMO_COURSES: tuple[content.CourseSpec, ...] = (content.ALGEBRA, statistics.STATISTICS)
 
 
 def demo_seed(*, students: int = 120, seed: int = 2026, say: Say = lambda line: None) -> DemoResult:
-    """Create the demo course, its accounts and simulated activity, unless it already exists."""
+    """Create the demo courses, their accounts and simulated activity; existing ones are kept.
+
+    Each course is checked and built on its own, so a demo made before a course was added
+    gains just that course.
+    """
     with_admin = bool(settings.DEBUG)
-    existing = Course.objects.filter(slug=content.COURSE_SLUG).first()
-    if existing is not None:
+    existing = {
+        course.slug: course
+        for course in Course.objects.filter(slug__in=[spec.slug for spec in DEMO_COURSES])
+    }
+    missing = [spec for spec in DEMO_COURSES if spec.slug not in existing]
+    if not missing:
+        courses = [existing[spec.slug] for spec in DEMO_COURSES]
         return DemoResult(
-            course=existing, created=False, accounts=demo_accounts(with_admin=with_admin)
+            course=courses[0],
+            courses=courses,
+            created=False,
+            accounts=demo_accounts(with_admin=with_admin),
         )
     with transaction.atomic():
-        result = _seed(students=students, seed=seed, say=say, with_admin=with_admin)
+        result = _seed(missing, students=students, seed=seed, say=say, with_admin=with_admin)
+    result.courses = [
+        existing.get(spec.slug) or Course.objects.get(slug=spec.slug) for spec in DEMO_COURSES
+    ]
+    result.course = result.courses[0]
     return result
 
 
-def _seed(*, students: int, seed: int, say: Say, with_admin: bool) -> DemoResult:
+def _seed(
+    specs: list[content.CourseSpec], *, students: int, seed: int, say: Say, with_admin: bool
+) -> DemoResult:
     say("Creating demo accounts...")
     accounts: list[DemoAccount] = []
     teacher, account = _account(
         "teacher",
         DEMO_PASSWORD_TEACHER,
         role=User.Role.TEACHER,
-        note="owns the demo course",
+        note="owns the demo courses",
         say=say,
         first_name="Ada",
         last_name="Teacher",
@@ -502,9 +591,18 @@ def _seed(*, students: int, seed: int, say: Say, with_admin: bool) -> DemoResult
         )
         accounts.append(account)
 
-    say(f"Creating the course {content.COURSE_TITLE!r}...")
     warnings: list[str] = []
-    course = _build_course(teacher, say, warnings)
-    result = DemoResult(course=course, created=True, accounts=accounts, warnings=warnings)
-    _simulate_activity(course, named=named, students=students, seed=seed, say=say, result=result)
+    result: DemoResult | None = None
+    for spec in specs:
+        say(f"Creating the course {spec.title!r}...")
+        course = _build_course(spec, teacher, say, warnings)
+        if result is None:
+            result = DemoResult(course=course, created=True, accounts=accounts, warnings=warnings)
+        # Each course its own random stream: adding a course leaves the others' activity as is.
+        course_seed = seed + 1000 * DEMO_COURSES.index(spec)
+        _simulate_activity(
+            course, named=named, students=students, seed=course_seed, say=say, result=result
+        )
+    if result is None:  # unreachable: demo_seed passes at least one course
+        raise ValueError("no demo course to create")
     return result

@@ -250,12 +250,52 @@
         });
         element.setAttribute("data-rendered", "1");
         element.setAttribute("data-tex", tex);
+        if (element.classList.contains("display")) {
+          /* A wide formula scrolls sideways on a phone: keyboard users must reach it too. */
+          element.setAttribute("tabindex", "0");
+          element.setAttribute("role", "group");
+          element.setAttribute("aria-label", document.body.getAttribute("data-formula-label") || "Formula");
+        }
       } catch (error) { /* leave the TeX readable */ }
+    });
+  }
+
+  /* Code samples scroll sideways on a phone: make each one reachable with the keyboard. */
+  function focusableCode(root) {
+    root.querySelectorAll(".prose pre:not([tabindex])").forEach(function (block) {
+      block.setAttribute("tabindex", "0");
+      block.setAttribute("role", "group");
+      block.setAttribute("aria-label", document.body.getAttribute("data-code-label") || "Code");
+    });
+  }
+
+
+  /* Phone header: the links fold behind a Menu button (CSS shows the button on narrow screens
+     only). The button starts hidden, so without JavaScript the links stay visible. */
+  function setUpMenu(header) {
+    var button = header.querySelector(".menu-toggle");
+    var menu = header.querySelector("#" + button.getAttribute("aria-controls"));
+    if (!menu) { return; }
+    function setOpen(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      header.classList.toggle("menu-open", open);
+    }
+    button.hidden = false;
+    header.classList.add("has-menu");
+    button.addEventListener("click", function () {
+      setOpen(button.getAttribute("aria-expanded") !== "true");
+    });
+    header.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && header.classList.contains("menu-open")) {
+        setOpen(false);
+        button.focus();
+      }
     });
   }
 
   document.addEventListener("htmx:afterSwap", function (event) {
     renderMath(event.target);
+    focusableCode(event.target);
     /* A revealed hint takes the keyboard focus (the button may be replaced by "No more hints"). */
     if (event.target.classList && event.target.classList.contains("hints")) {
       var hints = event.target.querySelectorAll("li.hint-item");
@@ -278,6 +318,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     renderMath(document);
+    focusableCode(document);
+    document.querySelectorAll(".site-header").forEach(function (header) {
+      if (header.querySelector(".menu-toggle")) { setUpMenu(header); }
+    });
     document.querySelectorAll("article.lesson[data-events-url]").forEach(setUpMedia);
     document.querySelectorAll("ol.sortable[data-reorder-url], ul.sortable[data-reorder-url]").forEach(setUpSortable);
     document.querySelectorAll("form.exercise-editor, form.kind-editor").forEach(setUpKindEditor);

@@ -4,6 +4,7 @@ import pytest
 
 from adaptive.services.learning_paths import path_refresh
 from courses.models import Lesson, LessonBlock, Skill
+from learners.demo import media
 from learners.demo.seeding import DEMO_PASSWORD_STUDENT, DEMO_PASSWORD_TEACHER, demo_seed
 from learners.models import Enrollment
 from tests.e2e.conftest import screenshot
@@ -46,7 +47,20 @@ def test_demo_course_pages_render_every_block_kind(page):
             )
         else:
             page.wait_for_selector(f"{kind}[data-ready='1']")
+        if kind == LessonBlock.Kind.VIDEO:
+            _check_narrated_video(page)
         screenshot(page, f"32-demo-lesson-{kind}")
+    statistics = result.courses[1]
+    page.goto(page.base_url + f"/courses/{statistics.slug}/")
+    assert page.locator("h1").inner_text() == "Introduction to Statistics"
+    screenshot(page, "35-demo-statistics-course")
+    lesson = Lesson.objects.filter(module__course=statistics, blocks__kind="image").first()
+    page.goto(page.base_url + f"/courses/{statistics.slug}/lessons/{lesson.pk}/")
+    image = page.locator("figure.media img").first
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    screenshot(page, "36-demo-statistics-lesson-image")
     page.get_by_role("button", name=f"Log out ({student.username})").click()
     _log_in(page, "teacher", DEMO_PASSWORD_TEACHER, "**/studio/")  # teachers land there
     page.goto(page.base_url + f"/studio/courses/{course.slug}/class/")
@@ -62,3 +76,22 @@ def test_demo_course_pages_render_every_block_kind(page):
     assert page.locator("svg.skill-graph g.node").count() >= 10
     screenshot(page, "34-demo-skill-graph")
     assert page.js_errors == []
+
+
+def _check_narrated_video(page):
+    """The video plays real sound, and its captions are the spoken sentences, in order."""
+    video = page.locator("video").first
+    cues = video.evaluate(
+        """async (v) => {
+            const track = v.textTracks[0];
+            track.mode = "hidden";
+            for (let i = 0; i < 50 && !(track.cues && track.cues.length); i++) {
+                await new Promise((r) => setTimeout(r, 100));
+            }
+            return Array.from(track.cues || [], (cue) => cue.text);
+        }"""
+    )
+    assert cues == list(media.NUMBER_LINE_NARRATION)
+    video.evaluate("v => { v.muted = true; return v.play(); }")
+    page.wait_for_function("v => v.webkitAudioDecodedByteCount > 0", arg=video.element_handle())
+    video.evaluate("v => v.pause()")

@@ -160,7 +160,7 @@ def test_student_journey(page):
     # the dashboard: progress and activity changed; no learning path yet, said plainly
     page.get_by_role("link", name="My dashboard").click()
     assert page.get_by_text(
-        "1 of 2 lessons complete and 1 of 1 exercises solved: 66.7% of the course."
+        "Lessons complete: 1 of 2. Exercises solved: 1 of 1. 66.7% of the course done."
     ).is_visible()
     assert page.get_by_text("1 correct answers out of 2.").is_visible()
     # The adaptive loop answered both attempts (this fails if it writes nothing): mastery bars

@@ -110,7 +110,7 @@ def test_course_page_shows_syllabus_skills_and_an_enrol_button(client, classroom
     assert response.status_code == 302
     assert Enrollment.objects.filter(user=newcomer, course=classroom.course).exists()
     page = client.get(reverse("learners:course_detail", args=["algebra"])).content.decode()
-    assert "0 of 2 lessons complete and 0 of 2 exercises solved: 0.0% of the course." in page
+    assert "Lessons complete: 0 of 2. Exercises solved: 0 of 2. 0.0% of the course done." in page
 
 
 def test_draft_course_page_is_hidden_from_students(client):
@@ -221,7 +221,7 @@ def test_mark_complete_moves_on_and_counts_in_progress(client, classroom):
     assert response.url == reverse("learners:lesson", args=["algebra", second.pk])
     page = client.get(reverse("learners:course_detail", args=["algebra"])).content.decode()
     # one lesson of two and no exercise of two: a quarter of the course's items
-    assert "1 of 2 lessons complete and 0 of 2 exercises solved: 25.0% of the course." in page
+    assert "Lessons complete: 1 of 2. Exercises solved: 0 of 2. 25.0% of the course done." in page
 
 
 def test_authored_markdown_is_sanitised_and_math_kept_as_tex_outside_code():

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: the demo course, demo logins and simulated students (idempotent)."""
+"""`manage.py seed_demo`: the demo courses, demo logins and simulated students (idempotent)."""
 
 import time
 
@@ -11,8 +11,9 @@ from learners.demo.seeding import DemoResult, demo_seed
 
 class Command(BaseCommand):
     help = (
-        "Create the demo course 'Foundations of Algebra' with locally generated media, a teacher, "
-        "demo students and simulated learner activity. Running it again changes nothing. "
+        "Create the demo courses 'Foundations of Algebra' and 'Introduction to Statistics' with "
+        "locally generated media, a teacher, demo students and simulated learner activity. "
+        "Running it again changes nothing (a missing demo course is added). "
         "The passwords are fixed demo values: never run this on a public server."
     )
 
@@ -30,19 +31,18 @@ class Command(BaseCommand):
             result = demo_seed(students=students, seed=seed, say=self.stdout.write)
         except (ApplicationError, ValidationError) as error:
             raise CommandError(f"The demo could not be created: {error}") from error
+        titles = ", ".join(repr(course.title) for course in result.courses)
         if result.created:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Created the demo course {result.course.title!r} in "
+                    f"Demo courses ready ({titles}) in "
                     f"{time.perf_counter() - started:.1f} s: {result.simulated_students} "
                     f"simulated students, {result.attempts:,} attempts, "
                     f"{result.lesson_events:,} lesson events."
                 )
             )
         else:
-            self.stdout.write(
-                f"The demo course {result.course.title!r} already exists; nothing changed."
-            )
+            self.stdout.write(f"The demo courses {titles} already exist; nothing changed.")
         for warning in result.warnings:
             self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
         self._print_logins(result)
@@ -54,4 +54,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {account.username:<8} {password:<22} {account.role:<8} {account.note}"
             )
-        self.stdout.write(f"Course slug: {result.course.slug}; Django admin at /admin/.")
+        slugs = ", ".join(course.slug for course in result.courses)
+        self.stdout.write(f"Course slugs: {slugs}; Django admin at /admin/.")
