@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('courses', '0001_catalogue_content_skills'),
+        ("courses", "0002_exercise_max_attempts"),
     ]
 
     operations = [

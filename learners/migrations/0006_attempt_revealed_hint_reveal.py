@@ -8,8 +8,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("courses", "0002_exercise_max_attempts_policy"),
-        ("learners", "0003_lesson_events_outlive_content"),
+        ("courses", "0002_exercise_max_attempts"),
+        ("learners", "0005_import_source"),
     ]
 
     operations = [

@@ -38,7 +38,7 @@ def schedules_delete(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("adaptive", "0004_ops_training_run_heartbeat"),
+        ("adaptive", "0005_training_run_heartbeat"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('adaptive', '0003_lean_indexes_for_bulk_refresh'),
+        ("adaptive", "0007_mastery_display"),
     ]
 
     operations = [

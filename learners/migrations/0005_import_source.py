@@ -24,7 +24,7 @@ def mark_legacy_imports(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("learners", "0004_harden_email_unique"),
+        ("learners", "0004_email_unique"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('adaptive', '0003_lean_indexes_for_bulk_refresh'),
+        ("adaptive", "0006_reliability_schedules"),
         ('courses', '0001_catalogue_content_skills'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('adaptive', '0003_lean_indexes_for_bulk_refresh'),
+        ("adaptive", "0003_lean_indexes_for_bulk_refresh"),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('learners', '0003_lesson_events_outlive_content'),
+        ("learners", "0006_attempt_revealed_hint_reveal"),
     ]
 
     operations = [
