@@ -281,7 +281,7 @@ def _version_displays(rows: list[selectors.ModelVersionRow]) -> list[VersionDisp
 
 
 # Learners a training run needs: each of the three learner groups (SPLIT_FRACTIONS in
-# adaptive.services.model_registry: 80/10/10) needs at least one learner with answers.
+# adaptive.services.model_export: 80/10/10) needs at least one learner with answers.
 MIN_TRAINING_LEARNERS = 10
 
 

@@ -91,7 +91,8 @@ def test_the_admin_shows_a_fallback_and_refuses_a_second_open_retrain(
         status="retired",
         activated_at=timezone.now(),
         artifact_path="verified",
-        artifact_sha256=metadata["sha256"],
+        artifact_sha256=metadata.sha256,
+        manifest_sha256=metadata.manifest_sha256,
     )
     # given the active version has no recorded hash (it can never be verified)
     broken = ModelVersion.objects.create(

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def bkt_version(course, skills, directory, name, *, status, activated_minutes_ago):
-    metadata = artifact_save(
+    saved = artifact_save(
         directory / name, metadata={}, bkt=BKTParams.default(len(skills), prior=0.4)
     )
     return ModelVersion.objects.create(
@@ -27,7 +27,8 @@ def bkt_version(course, skills, directory, name, *, status, activated_minutes_ag
         activated_at=timezone.now() - timedelta(minutes=activated_minutes_ago),
         skill_vocabulary=[skill.pk for skill in skills],
         artifact_path=name,
-        artifact_sha256=metadata["sha256"],
+        artifact_sha256=saved.sha256,
+        manifest_sha256=saved.manifest_sha256,
     )
 
 
@@ -53,11 +54,15 @@ def test_a_refused_active_artifact_falls_back_to_the_last_verified_version(
 ):
     course, skills, older, active = served_course
     # given the active version's artifact is damaged in one of three ways
-    parameters = next(p for p in active.artifact_directory.iterdir() if p.name != "metadata.json")
+    parameters = next(
+        p
+        for p in active.artifact_directory.iterdir()
+        if p.name not in ("metadata.json", "manifest.json")
+    )
     if damage == "edit parameters":
         parameters.write_bytes(parameters.read_bytes().replace(b"0.4", b"0.9"))
     elif damage == "blank hash":
-        ModelVersion.objects.filter(pk=active.pk).update(artifact_sha256="")
+        ModelVersion.objects.filter(pk=active.pk).update(manifest_sha256="")
     else:
         parameters.unlink()
 
@@ -88,7 +93,7 @@ def test_a_refused_active_artifact_falls_back_to_the_last_verified_version(
 
 def test_with_no_verified_version_left_the_cold_start_serves(served_course):
     course, _, older, active = served_course
-    ModelVersion.objects.filter(pk__in=[older.pk, active.pk]).update(artifact_sha256="")
+    ModelVersion.objects.filter(pk__in=[older.pk, active.pk]).update(manifest_sha256="")
     runtime, status = runtime_resolve(course_id=course.pk)
     assert (runtime.kind, runtime.model_version_id) == (COLD_START_KIND, None)
     assert status.fallback

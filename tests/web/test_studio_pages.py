@@ -430,7 +430,7 @@ def test_the_owner_adds_and_removes_a_co_instructor_who_can_then_edit(client, cl
 
 def test_a_failed_training_shows_what_to_do_not_the_exception(client, classroom):
     from adaptive.models import TrainingRun
-    from adaptive.services.model_registry import SPLIT_FRACTIONS
+    from adaptive.services.model_export import SPLIT_FRACTIONS
     from adaptive.views import MIN_TRAINING_LEARNERS
 
     TrainingRun.objects.create(
