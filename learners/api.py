@@ -245,8 +245,6 @@ def _exercise_visible(request: Request, pk: int) -> Exercise:
     exercise = exercise_list_visible(user=_caller(request)).filter(pk=pk).first()
     if exercise is None:
         raise exceptions.NotFound("There is no such exercise.")
-    # Hints, solutions and attempts only for the course's learners (or its editors' preview).
-    _require_learning(request, exercise.course)
     return exercise
 
 
@@ -270,6 +268,7 @@ class SolutionRevealView(APIView):
     @extend_schema(request=None, responses=SolutionSerializer)
     def post(self, request: Request, pk: int) -> Response:
         exercise = _exercise_visible(request, pk)
+        _require_learning(request, exercise.course)  # recorded: learners of an open course only
         result = services.solution_reveal(user=_caller(request), exercise=exercise)
         return Response(
             SolutionSerializer(
@@ -290,6 +289,7 @@ class HintRevealView(APIView):
     @extend_schema(request=None, responses={200: HintRevealResultSerializer, 409: None})
     def post(self, request: Request, pk: int) -> Response:
         exercise = _exercise_visible(request, pk)
+        _require_learning(request, exercise.course)  # recorded: learners of an open course only
         result = services.hint_reveal_next(user=_caller(request), exercise=exercise)
         if result.hint is None:
             raise Conflict("Every hint of this exercise is already shown.")

@@ -29,7 +29,8 @@ def test_unicode_digit_in_an_attempt_is_a_message_not_a_500(classroom: Classroom
 
     response = client.post(f"/exercises/{single.pk}/attempt/", data)
 
-    assert response.status_code == 200  # the htmx fragment, with the error or the grade
+    # The htmx fragment, with the error (400: the page shows it in place) or the grade.
+    assert response.status_code == (400 if field == "answer" else 200)
     if field == "answer":
         assert b"integer" in response.content
         assert Attempt.objects.count() == 0
@@ -51,7 +52,7 @@ def test_five_thousand_digit_answer_to_a_choice_exercise_is_refused(classroom: C
         f"/exercises/{classroom.single.pk}/attempt/", {"answer": "9" * 5000}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert b"Each choice id must be an integer." in response.content
     assert Attempt.objects.count() == 0
 
@@ -71,7 +72,7 @@ def test_bad_numeric_answer_is_a_message(classroom: Classroom, answer: str, mess
         f"/exercises/{classroom.numeric.pk}/attempt/", {"answer": answer}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content
     assert Attempt.objects.count() == 0
 
@@ -101,7 +102,7 @@ def test_nul_in_a_text_answer_is_refused(classroom: Classroom) -> None:
         f"/exercises/{exercise.pk}/attempt/", {"answer": "hel\x00lo"}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert b"null character" in response.content
     assert Attempt.objects.count() == 0
 
