@@ -242,8 +242,12 @@ def _build_world() -> World:
         attempt_b=attempt_b,
         event_a=event_a,
         event_b=event_b,
+        # A finished run: an open one would make every retrain request a 409 (one per scope).
         course_run=TrainingRun.objects.create(
-            course=published.course, trigger=TrainingRun.Trigger.MANUAL, requested_by=owner
+            course=published.course,
+            trigger=TrainingRun.Trigger.MANUAL,
+            requested_by=owner,
+            status=TrainingRun.Status.SUCCEEDED,
         ),
         global_run=TrainingRun.objects.create(course=None, trigger=TrainingRun.Trigger.SCHEDULE),
     )
