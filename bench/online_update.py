@@ -104,7 +104,9 @@ def main() -> None:
         user = User.objects.create(username=f"bench-online-{index}", role="student")
         Enrollment.objects.create(user=user, course=course)
         students.append((user, Token.objects.create(user=user).key))
-    exercises = list(course.exercises.filter(kind="numeric").values_list("pk", "numeric_answer"))
+    exercises = list(
+        course.exercises.filter(kind="numeric").values_list("pk", "numeric_answer", "max_attempts")
+    )
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -172,17 +174,23 @@ def main() -> None:
 
         rng = np.random.default_rng(0)
         post_ms, visible_ms = [], []
+        # The attempt policy refuses (409) an exercise after its last wrong attempt: a student
+        # about to use it up answers right instead, so every request here is a recorded attempt.
+        wrong: dict[tuple[int, int], int] = {}
         url_path = f"{base}/api/v1/me/learning-path?course={course.pk}"
         for index in range(args.attempts):
             user, token = students[index % len(students)]
             before = request(url_path, token=token)["results"]
             previous = before[0]["generated_at"] if before else None
-            exercise, answer = exercises[int(rng.integers(len(exercises)))]
+            exercise, answer, max_attempts = exercises[int(rng.integers(len(exercises)))]
+            is_right = rng.random() < 0.7 or wrong.get((user.pk, exercise), 0) >= max_attempts - 1
+            if not is_right:
+                wrong[(user.pk, exercise)] = wrong.get((user.pk, exercise), 0) + 1
             started = time.perf_counter()
             request(
                 f"{base}/api/v1/attempts",
                 token=token,
-                body={"exercise": exercise, "answer": answer if rng.random() < 0.7 else -1},
+                body={"exercise": exercise, "answer": answer if is_right else -1},
             )
             post_ms.append((time.perf_counter() - started) * 1000)
             while True:

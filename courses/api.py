@@ -23,9 +23,10 @@ from rest_framework.response import Response
 from config.validation import optional_id, parse_id
 from courses import services
 from courses.models import Course, Exercise, Lesson, LessonBlock, Module, Skill
-from courses.permissions import IsAuthorOrReadOnly, LearningAccess, learning_access
+from courses.permissions import IsAuthorOrReadOnly
 from courses.selectors import (
     course_instructors_manageable_by,
+    course_is_editable_by,
     course_list_editable,
     course_list_visible,
     exercise_hint_get,
@@ -508,21 +509,20 @@ class ExerciseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ContentV
     @extend_schema(
         responses=HintRevealSerializer,
         parameters=[OpenApiParameter("position", OpenApiTypes.INT, OpenApiParameter.PATH)],
-        summary="Reveal one hint (1 is the first)",
+        summary="One hint, for the course's editors (1 is the first)",
+        description="Learners reveal hints with POST /exercises/{id}/hints/next, which records "
+        "them: the hints counted in an attempt are the ones the server saw revealed.",
     )
     @action(detail=True, methods=["get"], url_path="hints/(?P<position>[0-9]{1,9})")
     def hint(self, request: Request, pk: str, position: str) -> Response:
         exercise = self.get_object()
         if not request.user.is_authenticated:
-            raise exceptions.NotAuthenticated("Log in and enrol in the course to see its hints.")
-        # learners.Enrollment sits above this app, hence its reverse relation rather than
-        # learners.selectors.enrollment_get_active (the same active-or-completed rule).
-        is_enrolled = exercise.course.enrollments.filter(
-            user=request.user, status__in=["active", "completed"]
-        ).exists()
-        access = learning_access(course=exercise.course, user=request.user, is_enrolled=is_enrolled)
-        if access is LearningAccess.NONE:
-            raise exceptions.PermissionDenied("Enrol in the course to see its hints.")
+            raise exceptions.NotAuthenticated("Log in to see the hints.")
+        if not course_is_editable_by(course=exercise.course, user=request.user):
+            raise exceptions.PermissionDenied(
+                f"Reveal hints with POST /api/v1/exercises/{exercise.pk}/hints/next: "
+                "a learner's hints are recorded and counted."
+            )
         hint = exercise_hint_get(exercise=exercise, position=int(position))
         if hint is None:
             raise exceptions.NotFound("The exercise has no hint at this position.")

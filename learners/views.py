@@ -477,7 +477,8 @@ def _result_page(
     state = result.state if result is not None else None
     if state is None and not is_preview:
         state = exercise_state_for_user(user=request.user, exercise=exercise)
-    _exercise_prepare(exercise, state, result, action)
+    # On a refusal the stored result is shown again, with the words of a revisit.
+    _exercise_prepare(exercise, state, result, action if result is not None else "")
     response = render(
         request,
         "learners/partials/attempt_result.html",

@@ -403,9 +403,9 @@ def test_exercise_list_shows_answers_only_for_courses_the_caller_edits(world: Wo
     assert shapes == {world.published.course.pk: False, own.pk: True}
 
 
-def test_hints_are_revealed_one_at_a_time(world: World) -> None:
+def test_editors_read_hints_one_at_a_time(world: World) -> None:
     exercise = world.published.exercise
-    client = world.client("student_a")
+    client = world.client("owner")
 
     first = client.get(f"{API}/exercises/{exercise.pk}/hints/1")
     second = client.get(f"{API}/exercises/{exercise.pk}/hints/2")
@@ -419,6 +419,15 @@ def test_hints_are_revealed_one_at_a_time(world: World) -> None:
     }
     assert second.json()["text"] == "Two equal parts."
     assert third.status_code == 404
+
+
+def test_a_learner_is_sent_to_the_recorded_hint_reveal(world: World) -> None:
+    exercise = world.published.exercise
+
+    response = world.client("student_a").get(f"{API}/exercises/{exercise.pk}/hints/1")
+
+    assert response.status_code == 403
+    assert f"POST /api/v1/exercises/{exercise.pk}/hints/next" in response.json()["error"]["message"]
 
 
 def test_exercise_create_with_choices_hints_and_skills(world: World) -> None:

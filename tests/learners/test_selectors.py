@@ -155,7 +155,8 @@ def test_course_progress_counts_exactly():
         attempts=3,
         correct_attempts=1,
     )
-    assert progress.percent_complete == 66.7
+    # lessons and exercises count alike: (2 lessons + 1 exercise solved) of 6 items
+    assert progress.percent_complete == 50.0
 
 
 def test_course_progress_of_an_empty_course_is_zero():

@@ -1,5 +1,6 @@
 """Learner activity services: enrolment, graded attempts and lesson events."""
 
+import itertools
 import logging
 import threading
 
@@ -572,3 +573,46 @@ def test_concurrent_enrolments_of_the_same_learner_make_one():
 
     assert Enrollment.objects.count() == 1
     assert enrolled == [Enrollment.objects.get().pk] * 4
+
+
+# The policy over every sequence of answers and requests for the solution -----------------------
+
+
+def _policy_walk(enrollment, steps, max_attempts) -> None:
+    # a fresh exercise per sequence, so that each starts from nothing
+    exercise = ExerciseFactory(course=enrollment.course, max_attempts=max_attempts)
+    wrong, solved, revealed = 0, False, False
+    for step in steps:
+        closed = not solved and (revealed or wrong >= max_attempts)
+        if step == "reveal":
+            result = solution_reveal(user=enrollment.user, exercise=exercise)
+            revealed = revealed or not solved
+        else:
+            try:
+                result = attempt_submit(
+                    user=enrollment.user, exercise=exercise, answer=42 if step == "right" else 41
+                )
+            except AttemptLimitError:
+                assert closed, steps
+                continue
+            assert not closed, steps
+            if step == "wrong" and not solved:
+                wrong += 1
+            solved = solved or step == "right"
+        shown = bool(solved or revealed or wrong >= max_attempts)
+        assert result.state.shows_solution is shown, steps
+        assert (result.correct_answer is not None) is shown, steps
+        assert bool(result.explanation_html) is shown, steps
+    # wrong answers before it was solved never exceed the limit (later ones are reviews)
+    graded = Attempt.objects.filter(exercise=exercise, is_revealed=False).order_by("id")
+    before_solved = list(itertools.takewhile(lambda a: not a.is_correct, graded))
+    assert len(before_solved) <= max_attempts, steps
+    assert Attempt.objects.filter(exercise=exercise, is_revealed=True).count() <= 1, steps
+
+
+def test_the_solution_is_never_shown_early_and_the_limit_always_holds(enrollment):
+    # every sequence of up to four steps, for a limit of one attempt and of three (the default)
+    for max_attempts in (1, 3):
+        for length in range(1, 5):
+            for steps in itertools.product(("right", "wrong", "reveal"), repeat=length):
+                _policy_walk(enrollment, steps, max_attempts)

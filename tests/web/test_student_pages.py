@@ -274,7 +274,10 @@ def test_the_third_wrong_answer_shows_the_solution_and_a_fourth_is_409(client, c
     third = pages[2].content.decode()
     assert "Not quite. That was your last attempt." in third
     assert "You used all 3 attempts; the solution is shown." in third
-    assert "You have used all 3 attempts at this exercise" in pages[3].content.decode()
+    refused = pages[3].content.decode()
+    assert "You have used all 3 attempts at this exercise" in refused
+    assert "No attempts left." in refused  # the stored result, in the words of a revisit
+    assert "Not quite" not in refused
     assert Attempt.objects.filter(user=classroom.student).count() == 3
 
 
