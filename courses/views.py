@@ -392,6 +392,21 @@ def studio_reorder(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("courses:studio_course", slug=course.slug)
 
 
+def _block_label(block: LessonBlock) -> str:
+    """A block named by its content, not its position (the position changes as it moves)."""
+    if block.kind == LessonBlock.Kind.EXERCISE and block.exercise is not None:
+        detail = str(block.exercise)
+    elif block.kind == LessonBlock.Kind.IMAGE:
+        detail = block.alt_text
+    elif block.media:
+        detail = block.media.name.rsplit("/", 1)[-1]
+    else:
+        detail = block.body_md
+    detail = " ".join(detail.split())
+    detail = detail if len(detail) <= 40 else detail[:39] + "…"
+    return f"{block.get_kind_display()}: {detail}" if detail else block.get_kind_display()
+
+
 @login_required
 def studio_lesson(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
     """A lesson's settings and its blocks, with the form that adds a block."""
@@ -430,7 +445,7 @@ def studio_lesson(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
             "course": course,
             "lesson": lesson,
             "form": form,
-            "blocks": lesson_blocks(lesson=lesson),
+            "blocks": [(block, _block_label(block)) for block in lesson_blocks(lesson=lesson)],
             "block_form": BlockForm(course=course),
         },
     )

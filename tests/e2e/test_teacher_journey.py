@@ -114,7 +114,7 @@ def test_teacher_journey(page):
     kinds = list(LessonBlock.objects.order_by("position").values_list("kind", flat=True))
     assert kinds == ["exercise", "video"]
     screenshot(page, "11-studio-lesson")
-    page.get_by_role("button", name="Move Exercise block 2 down").focus()
+    page.get_by_role("button", name="Move Exercise: Count the turns down").focus()
     page.keyboard.press("Enter")
     _wait_saved(page, "ol.blocks", [video_pk, exercise_pk])
     kinds = list(LessonBlock.objects.order_by("position").values_list("kind", flat=True))
