@@ -110,6 +110,21 @@ def test_an_invitation_creates_a_teacher_account_once(
     client.logout()
     page = client.get(link).content.decode()
     assert "new.teacher@example.org" in page
+    # a taken username: the form says so, the invitation stays unused, no account is made
+    UserFactory(username="taken")
+    refused = client.post(
+        link,
+        {
+            "username": "taken",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "a-long-pass-phrase-9",
+            "preferred_language": "en",
+        },
+    )
+    assert refused.status_code == 200
+    assert "already exists" in refused.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
     response = client.post(
         link,
         {
