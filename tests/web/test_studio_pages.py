@@ -531,3 +531,14 @@ def test_the_live_panel_polls_while_a_run_is_open_and_shows_the_new_version(clie
         "Trained on the worker&#x27;s GPU." in fragment
         or "Trained on the worker's GPU." in fragment
     )
+
+
+def test_a_form_sent_without_its_csrf_token_gets_the_styled_page(classroom):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(classroom.teacher)
+    response = strict.post(reverse("courses:studio_course_create"), {"title": "No token"})
+    assert response.status_code == 403
+    assert 'data-error="403-csrf"' in response.content.decode()
+    assert not Course.objects.filter(title="No token").exists()
