@@ -50,9 +50,23 @@ def teacher_request_create(*, user: User, motivation: str) -> TeacherRequest:
         raise TeachingError(_("Your request is already waiting for a decision."))
     try:
         with transaction.atomic():
-            return TeacherRequest.objects.create(user=user, motivation=motivation)
+            created = TeacherRequest.objects.create(user=user, motivation=motivation)
     except IntegrityError as error:  # a concurrent click created it first
         raise TeachingError(_("Your request is already waiting for a decision.")) from error
+    transaction.on_commit(lambda: _tell_staff(created))
+    return created
+
+
+def _tell_staff(request: TeacherRequest) -> None:
+    """Mail every active staff member, each in their language, that a request waits."""
+    for member in User.objects.filter(is_staff=True, is_active=True).exclude(email=""):
+        with override(member.preferred_language):
+            subject = _("A request to teach from %(name)s") % {"name": request.user.username}
+            body = _(
+                "%(name)s asks to teach on Pathwise:\n\n%(motivation)s\n\n"
+                "Approve or decline on the staff page (Teacher requests)."
+            ) % {"name": request.user.username, "motivation": request.motivation}
+        _mail(member, subject, body)
 
 
 def _decide(request: TeacherRequest, by: User, status: str) -> TeacherRequest:

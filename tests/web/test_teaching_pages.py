@@ -27,7 +27,11 @@ def test_a_student_asks_to_teach_once_and_staff_approve_on_the_staff_page(
     url = reverse("learners:teach_request")
     client.post(url, {"motivation": "   "})  # empty: refused
     assert not TeacherRequest.objects.exists()
-    client.post(url, {"motivation": "I teach algebra at a high school."})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"motivation": "I teach algebra at a high school."})
+    # staff hear of it by e-mail
+    assert mail.outbox[-1].to == [staff.email]
+    assert "I teach algebra at a high school." in mail.outbox[-1].body
     page = client.get(url).content.decode()
     assert 'data-request-status="pending"' in page
     # a second request while one is pending is refused with a message
