@@ -194,3 +194,14 @@ def test_a_teacher_who_followed_a_link_goes_back_to_it(client):
         {"username": "someone", "password": "pass-word-123"},
     )
     assert response.url == "/courses/"
+
+
+def test_the_staff_page_forms_carry_csrf_tokens_and_labels(client, staff):
+    TeacherRequest.objects.create(user=UserFactory(username="ivy"), motivation="Chemistry.")
+    client.force_login(staff)
+    page = client.get(reverse("learners:staff_teaching")).content.decode()
+    forms = re.findall(r"<form\b[^>]*>.*?</form>", page, flags=re.S)
+    assert len(forms) >= 3  # decide, invite, log out
+    assert all("csrfmiddlewaretoken" in form for form in forms if 'method="post"' in form)
+    assert '<label for="id_email">' in page
+    assert 'aria-label="Approve ivy"' in page
