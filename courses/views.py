@@ -122,6 +122,7 @@ def studio_home(request: HttpRequest) -> HttpResponse:
         .annotate(
             lesson_count=Count("modules__lessons", distinct=True),
             skill_count=Count("skills", distinct=True),
+            is_co_instructor=Count("instructors", filter=Q(instructors=request.user.pk)),
         )
         .order_by("title")
     )
