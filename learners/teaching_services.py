@@ -146,6 +146,19 @@ def teacher_invitation_send(
     return invitation
 
 
+@transaction.atomic
+def teacher_invitation_revoke(*, invitation: TeacherInvitation) -> TeacherInvitation:
+    """Close an unused invitation now: its link stops working."""
+    invitation = TeacherInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise TeachingError(_("This invitation has already been used."))
+    now = timezone.now()
+    if invitation.expires_at > now:
+        invitation.expires_at = now
+        invitation.save(update_fields=["expires_at"])
+    return invitation
+
+
 def teacher_invitation_for_token(*, token: str) -> TeacherInvitation | None:
     """The invitation a link's token opens, if it exists (used or expired ones too)."""
     if not token or len(token) > 100:

@@ -205,3 +205,23 @@ def test_the_staff_page_forms_carry_csrf_tokens_and_labels(client, staff):
     assert all("csrfmiddlewaretoken" in form for form in forms if 'method="post"' in form)
     assert '<label for="id_email">' in page
     assert 'aria-label="Approve ivy"' in page
+
+
+def test_staff_revoke_an_unused_invitation_and_its_link_stops_working(
+    client, staff, django_capture_on_commit_callbacks
+):
+    link = _invite(client, staff, "maybe@example.org", django_capture_on_commit_callbacks)
+    invitation = TeacherInvitation.objects.get()
+    page = client.get(reverse("learners:staff_teaching")).content.decode()
+    assert 'aria-label="Revoke the invitation to maybe@example.org"' in page
+    client.post(reverse("learners:staff_teaching_revoke", args=[invitation.pk]))
+    client.logout()
+    response = client.get(link)
+    assert response.status_code == 404
+    assert "expired" in response.content.decode()
+    # students cannot revoke
+    client.force_login(UserFactory(username="pupil"))
+    assert (
+        client.post(reverse("learners:staff_teaching_revoke", args=[invitation.pk])).status_code
+        == 403
+    )
