@@ -121,6 +121,7 @@ def studio_home(request: HttpRequest) -> HttpResponse:
         .annotate(
             lesson_count=Count("modules__lessons", distinct=True),
             skill_count=Count("skills", distinct=True),
+            is_co_instructor=Count("instructors", filter=Q(instructors=request.user.pk)),
         )
         .order_by("title")
     )
@@ -397,6 +398,21 @@ def studio_reorder(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("courses:studio_course", slug=course.slug)
 
 
+def _block_label(block: LessonBlock) -> str:
+    """A block named by its content, not its position (the position changes as it moves)."""
+    if block.kind == LessonBlock.Kind.EXERCISE and block.exercise is not None:
+        detail = str(block.exercise)
+    elif block.kind == LessonBlock.Kind.IMAGE:
+        detail = block.alt_text
+    elif block.media:
+        detail = block.media.name.rsplit("/", 1)[-1]
+    else:
+        detail = block.body_md
+    detail = " ".join(detail.split())
+    detail = detail if len(detail) <= 40 else detail[:39] + "…"
+    return f"{block.get_kind_display()}: {detail}" if detail else block.get_kind_display()
+
+
 @login_required
 def studio_lesson(request: HttpRequest, slug: str, lesson_id: int) -> HttpResponse:
     """A lesson's settings and its blocks, with the form that adds a block."""
@@ -435,7 +451,7 @@ def studio_lesson(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
             "course": course,
             "lesson": lesson,
             "form": form,
-            "blocks": lesson_blocks(lesson=lesson),
+            "blocks": [(block, _block_label(block)) for block in lesson_blocks(lesson=lesson)],
             "block_form": BlockForm(course=course),
         },
     )

@@ -122,6 +122,23 @@ def staff_teaching_invite(request: HttpRequest) -> HttpResponse:
     return redirect("learners:staff_teaching")
 
 
+@login_required
+@require_POST
+def staff_teaching_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """Staff: close an invitation that was not used yet."""
+    _staff_required(request)
+    invitation = get_object_or_404(TeacherInvitation, pk=invitation_id)
+    try:
+        teaching_services.teacher_invitation_revoke(invitation=invitation)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, _("The invitation to %(email)s is revoked.") % {"email": invitation.email}
+        )
+    return redirect("learners:staff_teaching")
+
+
 def teach_invitation(request: HttpRequest, token: str) -> HttpResponse:
     """Accept an invitation: a signed-in user is upgraded, anyone else creates an account."""
     invitation = teaching_services.teacher_invitation_for_token(token=token)

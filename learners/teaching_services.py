@@ -50,9 +50,23 @@ def teacher_request_create(*, user: User, motivation: str) -> TeacherRequest:
         raise TeachingError(_("Your request is already waiting for a decision."))
     try:
         with transaction.atomic():
-            return TeacherRequest.objects.create(user=user, motivation=motivation)
+            created = TeacherRequest.objects.create(user=user, motivation=motivation)
     except IntegrityError as error:  # a concurrent click created it first
         raise TeachingError(_("Your request is already waiting for a decision.")) from error
+    transaction.on_commit(lambda: _tell_staff(created))
+    return created
+
+
+def _tell_staff(request: TeacherRequest) -> None:
+    """Mail every active staff member, each in their language, that a request waits."""
+    for member in User.objects.filter(is_staff=True, is_active=True).exclude(email=""):
+        with override(member.preferred_language):
+            subject = _("A request to teach from %(name)s") % {"name": request.user.username}
+            body = _(
+                "%(name)s asks to teach on Pathwise:\n\n%(motivation)s\n\n"
+                "Approve or decline on the staff page (Teacher requests)."
+            ) % {"name": request.user.username, "motivation": request.motivation}
+        _mail(member, subject, body)
 
 
 def _decide(request: TeacherRequest, by: User, status: str) -> TeacherRequest:
@@ -129,6 +143,19 @@ def teacher_invitation_send(
         "link": link,
     }
     transaction.on_commit(lambda: _mail(email, subject, body))
+    return invitation
+
+
+@transaction.atomic
+def teacher_invitation_revoke(*, invitation: TeacherInvitation) -> TeacherInvitation:
+    """Close an unused invitation now: its link stops working."""
+    invitation = TeacherInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise TeachingError(_("This invitation has already been used."))
+    now = timezone.now()
+    if invitation.expires_at > now:
+        invitation.expires_at = now
+        invitation.save(update_fields=["expires_at"])
     return invitation
 
 

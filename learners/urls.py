@@ -26,6 +26,11 @@ urlpatterns = [
     ),
     path("staff/teaching/invite/", teaching.staff_teaching_invite, name="staff_teaching_invite"),
     path(
+        "staff/teaching/invitations/<int:invitation_id>/revoke/",
+        teaching.staff_teaching_revoke,
+        name="staff_teaching_revoke",
+    ),
+    path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(
             template_name="registration/password_change_form.html",

@@ -163,8 +163,9 @@
       if (!form) { return; }
       form.addEventListener("submit", function (event) {
         var button = event.submitter;
-        if (!button || list.hasAttribute("data-saving")) { event.preventDefault(); return; }
+        if (!button) { return; }  /* no submitter support: the form posts and the page reloads */
         event.preventDefault();
+        if (list.hasAttribute("data-saving")) { return; }
         var direction = button.value;
         var previous = currentOrder(list);
         var items = directItems(list);

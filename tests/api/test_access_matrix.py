@@ -648,3 +648,36 @@ def test_options_and_head_reveal_nothing_and_change_nothing(
         assert private not in options.content
     assert head.status_code < 500
     assert database_snapshot() == before
+
+
+def test_a_co_instructor_added_through_the_api_edits_but_does_not_choose_instructors(
+    world: World,
+) -> None:
+    # given
+    course = world.published.course
+    colleague = world.users["other_teacher"]
+    owner = world.client("owner")
+
+    # when
+    added = owner.post(
+        f"{API}/courses/{course.pk}/instructors", {"user": colleague.pk}, format="json"
+    )
+
+    # then
+    assert added.status_code == 201
+    assert added.json()["instructors"] == [colleague.pk]
+    as_colleague = world.client("other_teacher")
+    edited = as_colleague.patch(
+        f"{API}/courses/{course.pk}", {"summary": "Co-taught."}, format="json"
+    )
+    assert edited.status_code == 200
+    refused = as_colleague.delete(f"{API}/courses/{course.pk}/instructors/{colleague.pk}")
+    assert refused.status_code == 403
+    assert "owner" in error_of(refused)["message"]
+    removed = world.client("owner").delete(f"{API}/courses/{course.pk}/instructors/{colleague.pk}")
+    assert removed.status_code == 204
+    assert not course.instructors.exists()
+    again = world.client("other_teacher").patch(
+        f"{API}/courses/{course.pk}", {"summary": "Not any more."}, format="json"
+    )
+    assert again.status_code == 403

@@ -114,7 +114,7 @@ def test_teacher_journey(page):
     kinds = list(LessonBlock.objects.order_by("position").values_list("kind", flat=True))
     assert kinds == ["exercise", "video"]
     screenshot(page, "11-studio-lesson")
-    page.get_by_role("button", name="Move Exercise block 2 down").focus()
+    page.get_by_role("button", name="Move Exercise: Count the turns down").focus()
     page.keyboard.press("Enter")
     _wait_saved(page, "ol.blocks", [video_pk, exercise_pk])
     kinds = list(LessonBlock.objects.order_by("position").values_list("kind", flat=True))
@@ -311,4 +311,17 @@ def test_lessons_reorder_with_a_real_mouse_and_the_keyboard_keeps_focus(page):
     assert order() == [alpha, bravo, charlie]
     # at the top "up" is disabled, so the focus moves to Alpha's "down" button
     assert page.evaluate(focused) == "Move Alpha down"
+    # a co-author adds a lesson meanwhile: this page's order is stale, the server refuses it,
+    # and the rows go back where they were, with the reason in the status line
+    LessonFactory(module=module, title="Delta", slug="delta", position=4)
+    handle = page.locator(f'li[data-id="{charlie}"] > .row .drag-handle').bounding_box()
+    target = page.locator(f'li[data-id="{alpha}"] > .row').bounding_box()
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(target["x"] + 40, target["y"] + target["height"] * 0.2, steps=12)
+    page.mouse.up()
+    page.locator("#reorder-status.error").get_by_text("exactly once").wait_for()
+    rows = page.locator(f"{selector} > li").evaluate_all("els => els.map(e => +e.dataset.id)")
+    assert rows == [alpha, bravo, charlie]
+    assert order()[:3] == [alpha, bravo, charlie]
     assert page.js_errors == []

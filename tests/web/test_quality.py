@@ -18,6 +18,7 @@ def _pages(classroom):
         reverse("learners:lesson", args=["algebra", lesson.pk]),
         reverse("adaptive:dashboard"),
         reverse("learners:profile"),
+        reverse("learners:teach_request"),
     ]
     teacher_pages = [
         reverse("courses:studio_home"),

@@ -1,6 +1,7 @@
 """Teacher studio and class dashboard through Django's test client."""
 
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -378,8 +379,6 @@ def test_publishing_warns_about_empty_modules_and_lessons_without_blocks(client)
 
 
 def test_the_course_page_has_no_duplicate_ids(client, classroom):
-    import re
-
     client.force_login(classroom.teacher)
     page = client.get(reverse("courses:studio_course", args=["algebra"])).content.decode()
     ids = re.findall(r'\sid="([^"]+)"', page)
@@ -531,3 +530,29 @@ def test_the_live_panel_polls_while_a_run_is_open_and_shows_the_new_version(clie
         "Trained on the worker&#x27;s GPU." in fragment
         or "Trained on the worker's GPU." in fragment
     )
+
+
+def test_a_form_sent_without_its_csrf_token_gets_the_styled_page(classroom):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(classroom.teacher)
+    response = strict.post(reverse("courses:studio_course_create"), {"title": "No token"})
+    assert response.status_code == 403
+    assert 'data-error="403-csrf"' in response.content.decode()
+    assert not Course.objects.filter(title="No token").exists()
+
+
+def test_the_studio_home_says_whether_one_owns_or_co_teaches_a_course(client, classroom):
+    from tests.factories import CourseFactory
+
+    colleague = TeacherFactory(username="grace")
+    CourseFactory(owner=colleague, slug="geometry", title="Geometry")
+    classroom.course.instructors.add(colleague)
+    client.force_login(colleague)
+    page = client.get(reverse("courses:studio_home")).content.decode()
+    rows = re.findall(r"<tr>.*?</tr>", page, flags=re.S)
+    algebra = next(row for row in rows if "Algebra basics" in row)
+    geometry = next(row for row in rows if "Geometry" in row)
+    assert "Co-instructor" in algebra
+    assert "Owner" in geometry

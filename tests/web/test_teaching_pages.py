@@ -27,7 +27,11 @@ def test_a_student_asks_to_teach_once_and_staff_approve_on_the_staff_page(
     url = reverse("learners:teach_request")
     client.post(url, {"motivation": "   "})  # empty: refused
     assert not TeacherRequest.objects.exists()
-    client.post(url, {"motivation": "I teach algebra at a high school."})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"motivation": "I teach algebra at a high school."})
+    # staff hear of it by e-mail
+    assert mail.outbox[-1].to == [staff.email]
+    assert "I teach algebra at a high school." in mail.outbox[-1].body
     page = client.get(url).content.decode()
     assert 'data-request-status="pending"' in page
     # a second request while one is pending is refused with a message
@@ -110,6 +114,21 @@ def test_an_invitation_creates_a_teacher_account_once(
     client.logout()
     page = client.get(link).content.decode()
     assert "new.teacher@example.org" in page
+    # a taken username: the form says so, the invitation stays unused, no account is made
+    UserFactory(username="taken")
+    refused = client.post(
+        link,
+        {
+            "username": "taken",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "a-long-pass-phrase-9",
+            "preferred_language": "en",
+        },
+    )
+    assert refused.status_code == 200
+    assert "already exists" in refused.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
     response = client.post(
         link,
         {
@@ -175,3 +194,34 @@ def test_a_teacher_who_followed_a_link_goes_back_to_it(client):
         {"username": "someone", "password": "pass-word-123"},
     )
     assert response.url == "/courses/"
+
+
+def test_the_staff_page_forms_carry_csrf_tokens_and_labels(client, staff):
+    TeacherRequest.objects.create(user=UserFactory(username="ivy"), motivation="Chemistry.")
+    client.force_login(staff)
+    page = client.get(reverse("learners:staff_teaching")).content.decode()
+    forms = re.findall(r"<form\b[^>]*>.*?</form>", page, flags=re.S)
+    assert len(forms) >= 3  # decide, invite, log out
+    assert all("csrfmiddlewaretoken" in form for form in forms if 'method="post"' in form)
+    assert '<label for="id_email">' in page
+    assert 'aria-label="Approve ivy"' in page
+
+
+def test_staff_revoke_an_unused_invitation_and_its_link_stops_working(
+    client, staff, django_capture_on_commit_callbacks
+):
+    link = _invite(client, staff, "maybe@example.org", django_capture_on_commit_callbacks)
+    invitation = TeacherInvitation.objects.get()
+    page = client.get(reverse("learners:staff_teaching")).content.decode()
+    assert 'aria-label="Revoke the invitation to maybe@example.org"' in page
+    client.post(reverse("learners:staff_teaching_revoke", args=[invitation.pk]))
+    client.logout()
+    response = client.get(link)
+    assert response.status_code == 404
+    assert "expired" in response.content.decode()
+    # students cannot revoke
+    client.force_login(UserFactory(username="pupil"))
+    assert (
+        client.post(reverse("learners:staff_teaching_revoke", args=[invitation.pk])).status_code
+        == 403
+    )
