@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("adaptive", "0007_mastery_display"),
+        ("adaptive", "0007_shown_mastery"),
     ]
 
     operations = [
