@@ -16,7 +16,7 @@ import requests
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from rest_framework.authtoken.models import Token
 
-from adaptive.models import LearnerState
+from adaptive.models import LearnerState, TrainingRun
 from learners.models import Attempt, User
 from learners.services import attempt_submit
 from tests.integration.conftest import wait_until
@@ -188,3 +188,27 @@ def test_killing_the_default_worker_mid_update_loses_no_update(start_worker):
     )
     assert behind_at_kill, "the kill came after every update: nothing was tested"
     assert time.monotonic() - started < 60
+
+
+def test_a_retrain_requested_while_redis_is_down_is_a_503_and_frees_the_scope(
+    private_redis, start_web
+):
+    course, _ = course_with_history(learners=3, attempts=2)
+    token = Token.objects.create(user=course.owner).key
+    web = start_web(broker_url=private_redis.url)
+    headers = {"Authorization": f"Token {token}"}
+    url = f"{web.url}/api/v1/courses/{course.pk}/retrain"
+
+    # given Redis is away, a retrain request answers at once with a 503 and the reason
+    private_redis.stop()
+    started = time.monotonic()
+    refused = requests.post(url, json={"kind": "bkt"}, headers=headers, timeout=30)
+    assert time.monotonic() - started < 2.0
+    assert refused.status_code == 503
+    assert "task queue is unavailable" in refused.json()["error"]["message"]
+    assert TrainingRun.objects.get(course=course).status == "failed"
+
+    # and once it is back, the same request is queued (the failed run holds nothing open)
+    private_redis.start()
+    queued = requests.post(url, json={"kind": "bkt"}, headers=headers, timeout=30)
+    assert queued.status_code == 202, queued.text
