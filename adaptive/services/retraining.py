@@ -188,6 +188,7 @@ def training_run_request(
             progress={"stage": "queued"},
             attempt=attempt,
             retry_of=retry_of,
+            epochs=epochs,
         )
         transaction.on_commit(partial(_retrain_send, run.pk, epochs))
     if not transaction.get_connection().in_atomic_block:
@@ -382,6 +383,7 @@ def training_runs_reap() -> list[int]:
                         trigger=run.trigger,
                         kind=run.kind,
                         requested_by=run.requested_by,
+                        epochs=run.epochs,
                         attempt=run.attempt + 1,
                         retry_of=run,
                     ).pk

@@ -99,6 +99,8 @@ def test_a_run_whose_heartbeat_stopped_is_failed_and_retried_a_bounded_number_of
     settings.PATHWISE_RUN_MAX_ATTEMPTS = 2
     course = CourseFactory()
     dead = open_run(course, status="running", heartbeat_seconds_ago=600)
+    TrainingRun.objects.filter(pk=dead.pk).update(epochs=7)
+    dead.refresh_from_db()
     half_made = ModelVersion.objects.create(course=course, kind="bkt", status="candidate")
     dead.model_version = half_made
     dead.save()
@@ -113,6 +115,7 @@ def test_a_run_whose_heartbeat_stopped_is_failed_and_retried_a_bounded_number_of
     assert ModelVersion.objects.get(pk=half_made.pk).status == "rejected"
     (retry,) = TrainingRun.objects.filter(pk__in=retries)
     assert (retry.status, retry.attempt, retry.retry_of_id) == ("queued", 2, dead.pk)
+    assert retry.epochs == 7  # the retry trains what was asked for
     assert len(sent) == 1
     live.refresh_from_db()
     assert live.status == "running"
