@@ -61,7 +61,7 @@ types: venv-dev
 	$(PY) -m mypy courses/services.py courses/selectors.py courses/grading.py \
 	    learners/services.py learners/selectors.py \
 	    adaptive/services adaptive/selectors.py adaptive/serving.py adaptive/tasks.py \
-	    adaptive/ml_tasks.py adaptive/planning.py adaptive/ml
+	    adaptive/ml_tasks.py adaptive/planning.py adaptive/ml courses/graph.py
 
 pytest: venv-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

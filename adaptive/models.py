@@ -146,6 +146,8 @@ class TrainingRun(models.Model):
     # Written every few seconds by the worker that holds the run; a run whose heartbeat is older
     # than PATHWISE_RUN_STALE_SECONDS lost its worker (see adaptive.services.retraining).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The epochs asked for (None: the trainer's default), kept so that a retry trains the same.
+    epochs = models.PositiveSmallIntegerField(null=True, blank=True)
     # 1 for a request; n for the (n-1)th automatic retry of a run whose worker died.
     attempt = models.PositiveSmallIntegerField(default=1)
     retry_of = models.ForeignKey(

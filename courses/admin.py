@@ -21,13 +21,27 @@ from courses.models import (
     SkillPrerequisite,
 )
 from courses.services import (
+    ChoiceData,
     course_archive,
     course_publish,
     course_unpublish,
+    exercise_rules_check,
     skill_prerequisite_add,
     skill_prerequisite_cycle,
     skill_prerequisites_set,
+    skills_same_course_check,
 )
+
+
+def _skills_check(form: forms.ModelForm, course_id: int | None, skills) -> None:
+    """The service's same-course rule, as a field error."""
+    if course_id is None or not skills:
+        return
+    try:
+        skills_same_course_check(course_id=course_id, skills=list(skills))
+    except ApplicationError as error:
+        form.add_error("skills", error.message)
+
 
 # Courses ---------------------------------------------------------------------------------------
 
@@ -158,11 +172,8 @@ class LessonForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        module, skills = cleaned.get("module"), cleaned.get("skills")
-        if module is not None and skills:
-            foreign = [skill.name for skill in skills if skill.course_id != module.course_id]
-            if foreign:
-                self.add_error("skills", _("Skill %s belongs to another course.") % foreign[0])
+        module = cleaned.get("module")
+        _skills_check(self, module.course_id if module else None, cleaned.get("skills"))
         return cleaned
 
 
@@ -317,33 +328,23 @@ class SkillPrerequisiteAdmin(admin.ModelAdmin):
 
 # Exercises --------------------------------------------------------------------------------------
 
-CHOICE_KINDS = (Exercise.Kind.SINGLE, Exercise.Kind.MULTIPLE)
-
 
 class ChoiceFormSet(forms.BaseInlineFormSet):
-    """The authoring service's rules: choice kinds need choices, a single choice one correct."""
+    """The authoring service's rules (`exercise_rules_check`), on the exercise being saved."""
 
     def clean(self) -> None:
         super().clean()
         if any(self.errors):
             return
         kept = [
-            form.cleaned_data
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            ChoiceData(data.get("text", ""), bool(data.get("is_correct")), data.get("feedback", ""))
+            for data in (form.cleaned_data for form in self.forms)
+            if data and not data.get("DELETE")
         ]
-        kind = self.instance.kind
-        if kind not in CHOICE_KINDS:
-            if kept:
-                raise ValidationError(_("Only choice exercises have choices."))
-            return
-        if len(kept) < 2:
-            raise ValidationError(_("A choice exercise needs at least two choices."))
-        correct = sum(1 for choice in kept if choice.get("is_correct"))
-        if kind == Exercise.Kind.SINGLE and correct != 1:
-            raise ValidationError(_("A single-choice exercise needs one correct choice."))
-        if kind == Exercise.Kind.MULTIPLE and correct < 1:
-            raise ValidationError(_("Mark at least one choice correct."))
+        try:
+            exercise_rules_check(exercise=self.instance, choices=kept)
+        except ValidationError as error:
+            raise ValidationError(error.messages) from error
 
 
 class ChoiceInline(admin.TabularInline):
@@ -379,26 +380,11 @@ class ExerciseForm(forms.ModelForm):
         ]
 
     def clean(self):
+        # The kind's rules (answers, choices) run on the whole exercise in ChoiceFormSet.clean,
+        # through the authoring service; here only what needs the form's fields.
         cleaned = super().clean()
-        kind = cleaned.get("kind")
-        if kind == Exercise.Kind.TEXT:
-            answers = cleaned.get("accepted_answers")
-            if (
-                not isinstance(answers, list)
-                or not answers
-                or not all(isinstance(item, str) and item.strip() for item in answers)
-            ):
-                self.add_error(
-                    "accepted_answers",
-                    _('A short-text exercise needs a list of accepted answers, e.g. ["x = 3"].'),
-                )
-        if kind == Exercise.Kind.NUMERIC and cleaned.get("numeric_answer") is None:
-            self.add_error("numeric_answer", _("A numeric exercise needs its answer."))
-        course, skills = cleaned.get("course"), cleaned.get("skills")
-        if course is not None and skills:
-            foreign = [skill.name for skill in skills if skill.course_id != course.pk]
-            if foreign:
-                self.add_error("skills", _("Skill %s belongs to another course.") % foreign[0])
+        course = cleaned.get("course")
+        _skills_check(self, course.pk if course else None, cleaned.get("skills"))
         return cleaned
 
 

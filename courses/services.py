@@ -277,6 +277,11 @@ def _check_same_course(course_id: int, skills: Sequence[Skill]) -> None:
         raise ApplicationError(f"Skill {foreign[0]!r} belongs to another course.")
 
 
+def skills_same_course_check(*, course_id: int, skills: Sequence[Skill]) -> None:
+    """Raise `ApplicationError` unless every skill belongs to the course (the admin's forms)."""
+    _check_same_course(course_id, skills)
+
+
 def lesson_skills_set(*, lesson: Lesson, skills: Sequence[Skill]) -> None:
     """Replace the skills a lesson teaches."""
     _check_same_course(lesson.module.course_id, skills)
@@ -529,6 +534,18 @@ def _exercise_validate(exercise: Exercise, choices: Sequence[ChoiceData] | None)
     elif kind == Exercise.Kind.NUMERIC and exercise.numeric_answer is None:
         raise ValidationError({"numeric_answer": ["A numeric exercise needs its answer."]})
     exercise.validate_constraints()
+
+
+def exercise_rules_check(*, exercise: Exercise, choices: Sequence[ChoiceData] | None) -> None:
+    """The authoring rules of an exercise and its choices, for a form that saves it itself.
+
+    The admin's inlines save choices through the ORM; they check with the same rules as
+    `exercise_create` and `exercise_update` here rather than restating them.
+    """
+    is_choice = exercise.kind in (Exercise.Kind.SINGLE, Exercise.Kind.MULTIPLE)
+    if not is_choice and choices:
+        raise ValidationError({"choices": ["Only choice exercises have choices."]})
+    _exercise_validate(exercise, list(choices or []) if is_choice else None)
 
 
 def _exercise_children_set(

@@ -12,6 +12,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name="trainingrun",
+            name="epochs",
+            field=models.PositiveSmallIntegerField(blank=True, null=True),
+        ),
+        migrations.AddField(
             model_name='trainingrun',
             name='attempt',
             field=models.PositiveSmallIntegerField(default=1),

@@ -188,6 +188,7 @@ def training_run_request(
             progress={"stage": "queued"},
             attempt=attempt,
             retry_of=retry_of,
+            epochs=epochs,
         )
         transaction.on_commit(partial(_retrain_send, run.pk, epochs))
     if not transaction.get_connection().in_atomic_block:
@@ -347,6 +348,18 @@ def training_runs_reap() -> list[int]:
                 status=ModelVersion.Status.REJECTED,
                 rejection_reason=f"training run {run.pk} lost its worker",
             )
+            if (run.progress or {}).get("stage") == "refresh":
+                # It died after its version was promoted, while refreshing paths: the version
+                # serves; only the refresh is left to do, not another training.
+                TrainingRun.objects.filter(pk=run.pk).update(
+                    status=TrainingRun.Status.FAILED,
+                    outcome="worker lost",
+                    error=f"{reason} Its version was promoted; the path refresh is queued again.",
+                    finished_at=timezone.now(),
+                )
+                _scope_lock_release(run.course_id)
+                paths_refresh_request(course_id=run.course_id)
+                continue
             retry = run.attempt < settings.PATHWISE_RUN_MAX_ATTEMPTS
             TrainingRun.objects.filter(pk=run.pk).update(
                 status=TrainingRun.Status.FAILED,
@@ -370,6 +383,7 @@ def training_runs_reap() -> list[int]:
                         trigger=run.trigger,
                         kind=run.kind,
                         requested_by=run.requested_by,
+                        epochs=run.epochs,
                         attempt=run.attempt + 1,
                         retry_of=run,
                     ).pk

@@ -99,6 +99,8 @@ def test_a_run_whose_heartbeat_stopped_is_failed_and_retried_a_bounded_number_of
     settings.PATHWISE_RUN_MAX_ATTEMPTS = 2
     course = CourseFactory()
     dead = open_run(course, status="running", heartbeat_seconds_ago=600)
+    TrainingRun.objects.filter(pk=dead.pk).update(epochs=7)
+    dead.refresh_from_db()
     half_made = ModelVersion.objects.create(course=course, kind="bkt", status="candidate")
     dead.model_version = half_made
     dead.save()
@@ -113,6 +115,7 @@ def test_a_run_whose_heartbeat_stopped_is_failed_and_retried_a_bounded_number_of
     assert ModelVersion.objects.get(pk=half_made.pk).status == "rejected"
     (retry,) = TrainingRun.objects.filter(pk__in=retries)
     assert (retry.status, retry.attempt, retry.retry_of_id) == ("queued", 2, dead.pk)
+    assert retry.epochs == 7  # the retry trains what was asked for
     assert len(sent) == 1
     live.refresh_from_db()
     assert live.status == "running"
@@ -177,3 +180,27 @@ def test_reconciliation_catches_up_learners_whose_update_was_lost(settings):
         assert (state.last_attempt_id, state.attempts_count) == (newest.pk, 3)
         assert LearningPath.objects.filter(user=learner, course=course).exists()
     assert learners_reconcile().caught_up == 0
+
+
+def test_a_run_that_died_refreshing_paths_after_its_promotion_only_refreshes_again(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.PATHWISE_RUN_STALE_SECONDS = 60
+    course = CourseFactory()
+    dead = open_run(course, status="running", heartbeat_seconds_ago=600)
+    promoted = ModelVersion.objects.create(
+        course=course, kind="bkt", status="active", activated_at=timezone.now()
+    )
+    TrainingRun.objects.filter(pk=dead.pk).update(
+        model_version=promoted, progress={"stage": "refresh", "learners_done": 10}
+    )
+
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        assert training_runs_reap() == []
+
+    dead.refresh_from_db()
+    assert dead.status == "failed"
+    assert "path refresh is queued again" in dead.error
+    assert ModelVersion.objects.get(pk=promoted.pk).status == "active"
+    assert len(sent) == 1  # the refresh task, and no second training
+    assert TrainingRun.objects.filter(course=course).count() == 1
