@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from courses.models import Lesson
-from learners.demo.seeding import DEMO_PASSWORD_STUDENT, demo_seed
+from courses.models import Course, Lesson
+from learners.demo.seeding import DEMO_PASSWORD_STUDENT, DEMO_PASSWORD_TEACHER, demo_seed
 from learners.models import Enrollment, User
 from tests.e2e.conftest import SCREENSHOTS, screenshot
 
@@ -214,3 +214,30 @@ def test_every_demo_lesson_passes_axe_landmark_and_scrolling_rules_at_phone_widt
     page.wait_for_function("e => e.scrollLeft > 0", arg=formula.element_handle())
     screenshot(page, "50-lesson-phone-wide-formula", full_page=False)
     assert page.js_errors == []
+
+
+def test_a_teacher_sets_subject_and_level_in_the_studio(page):
+    demo_seed(students=0, seed=7)
+    _log_in_teacher(page)
+    page.goto(page.base_url + "/studio/courses/new/")
+    page.get_by_label("Title").fill("Probability for everyone")
+    page.get_by_label("Subject").select_option(label="Statistics and data")
+    page.get_by_label("Level").select_option(label="Advanced")
+    screenshot(page, "51-studio-new-course-subject-level")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url("**/studio/courses/probability-for-everyone/**")
+    course = Course.objects.get(slug="probability-for-everyone")
+    assert (course.subject, course.level) == ("statistics", "advanced")
+    assert page.get_by_label("Subject").input_value() == "statistics"
+    _chinese(page)
+    page.reload()
+    screenshot(page, "52-studio-course-subject-level-zh")
+    assert page.js_errors == []
+
+
+def _log_in_teacher(page):
+    page.goto(page.base_url + "/accounts/login/")
+    page.get_by_label("Username").fill("teacher")
+    page.get_by_label("Password").fill(DEMO_PASSWORD_TEACHER)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
