@@ -29,6 +29,11 @@ def _chinese(page):
     )
 
 
+def _axe_violations(page) -> list[str]:
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    return [violation["id"] for violation in axe.run(page).response["violations"]]
+
+
 def test_leave_a_course_and_enrol_again_with_the_history_kept(page):
     result = demo_seed(students=4, seed=7)
     course = result.course
@@ -39,6 +44,7 @@ def test_leave_a_course_and_enrol_again_with_the_history_kept(page):
     leave = page.locator("details.leave-course")
     assert not page.get_by_role("button", name="Yes, leave the course").is_visible()
     leave.locator("summary").click()
+    assert _axe_violations(page) == []
     screenshot(page, "40-leave-course-confirm")
 
     # when
@@ -49,6 +55,7 @@ def test_leave_a_course_and_enrol_again_with_the_history_kept(page):
     assert "You have left" in page.locator(".messages").inner_text()
     assert page.locator(".progress-summary p").inner_text() == progress
     assert Enrollment.objects.get(user__username="maya", course=course).status == "dropped"
+    assert _axe_violations(page) == []
     screenshot(page, "41-left-course")
     _chinese(page)
     page.reload()
@@ -80,8 +87,10 @@ def test_the_phone_header_collapses_into_a_menu(page, browser):
     assert not page.get_by_role("link", name="My dashboard").is_visible()
     screenshot(page, "43-phone-menu-closed", full_page=False)
 
+    assert _axe_violations(page) == []
     button.click()
     assert button.get_attribute("aria-expanded") == "true"
+    assert _axe_violations(page) == []
     assert page.get_by_role("link", name="My dashboard").is_visible()
     assert page.locator("#language-select").is_visible()
     screenshot(page, "44-phone-menu-open", full_page=False)
@@ -122,6 +131,7 @@ def test_catalogue_filters_by_subject_and_level(page):
     page.wait_for_url("**subject=statistics**")
     assert cards.all_inner_texts() == ["Introduction to Statistics"]
     assert page.get_by_role("status").inner_text() == "1 course matches."
+    assert _axe_violations(page) == []
     screenshot(page, "47-catalogue-statistics")
 
     page.get_by_label("Subject").select_option("")
@@ -161,6 +171,7 @@ def test_the_header_language_becomes_the_profile_preference(page):
     page.wait_for_load_state()
     assert page.evaluate("document.documentElement.lang") == "zh-hans"
     assert User.objects.get(username="sam").first_name == "Samuel"
+    assert _axe_violations(page) == []
     screenshot(page, "49-profile-saved-zh")
     page.locator("#language-select").select_option("en")
     page.locator(".language-switcher button").click()
