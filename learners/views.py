@@ -170,8 +170,9 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if enrollment is None:
             dropped = enrollment_get_dropped(user=request.user, course=course)
         # A learner who left sees the history they would return to.
-        if enrollment is not None or dropped is not None:
-            progress = course_progress(user=request.user, enrollment=enrollment or dropped)
+        shown = enrollment or dropped
+        if shown is not None:
+            progress = course_progress(user=request.user, enrollment=shown)
             completed = lesson_completed_ids(user=request.user, course=course)
     modules = course_syllabus(course=course)
     lessons = [lesson for module in modules for lesson in module.lessons.all()]
