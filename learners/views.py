@@ -1,5 +1,6 @@
 """Learner pages: accounts, the course page, the lesson player and its htmx endpoints."""
 
+import contextlib
 from typing import Any
 
 from django.conf import settings
@@ -105,7 +106,10 @@ def language_set(request: HttpRequest) -> HttpResponse:
         and language in dict(settings.LANGUAGES)
         and language != request.user.preferred_language
     ):
-        services.user_profile_update(user=request.user, preferred_language=language)
+        # Should another field of an old account fail today's rules, the switch still works
+        # for this browser and the profile page shows what to fix.
+        with contextlib.suppress(ValidationError):
+            services.user_profile_update(user=request.user, preferred_language=language)
     return response
 
 
@@ -160,8 +164,9 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if enrollment is None:
             dropped = enrollment_get_dropped(user=request.user, course=course)
         # A learner who left sees the history they would return to.
-        if enrollment is not None or dropped is not None:
-            progress = course_progress(user=request.user, enrollment=enrollment or dropped)
+        shown = enrollment or dropped
+        if shown is not None:
+            progress = course_progress(user=request.user, enrollment=shown)
             completed = lesson_completed_ids(user=request.user, course=course)
     modules = course_syllabus(course=course)
     lessons = [lesson for module in modules for lesson in module.lessons.all()]
@@ -196,8 +201,9 @@ def enrol(request: HttpRequest, slug: str) -> HttpResponse:
     returning = enrollment_get_dropped(user=request.user, course=course) is not None
     try:
         services.enrollment_create(user=request.user, course=course)
-    except ApplicationError as error:
-        messages.error(request, error.message)
+    except ApplicationError:
+        # The one refusal of enrollment_create, in the visitor's language.
+        messages.error(request, _("This course is not open for enrolment."))
     else:
         if returning:
             messages.success(

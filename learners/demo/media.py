@@ -423,8 +423,8 @@ def _video_frames(narration: Narration) -> Iterator[bytes]:
             draw.text((x - left, axis_y + 16), label, fill=(55, 65, 81), font=body)
         start_x = width // 2 - 3 * 52
         draw.ellipse([start_x - 5, axis_y - 5, start_x + 5, axis_y + 5], fill=(148, 163, 184))
-        x = width // 2 + position * 52
-        draw.ellipse([x - 12, axis_y - 12, x + 12, axis_y + 12], fill=(220, 38, 38))
+        marker = width // 2 + position * 52
+        draw.ellipse([marker - 12, axis_y - 12, marker + 12, axis_y + 12], fill=(220, 38, 38))
         draw.text((24, height - 70), caption, fill=(37, 99, 235), font=_font(40))
         yield image.tobytes()
 

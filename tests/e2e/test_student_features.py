@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from courses.models import Lesson
-from learners.demo.seeding import DEMO_PASSWORD_STUDENT, demo_seed
+from courses.models import Course, Lesson
+from learners.demo.seeding import DEMO_PASSWORD_STUDENT, DEMO_PASSWORD_TEACHER, demo_seed
 from learners.models import Enrollment, User
 from tests.e2e.conftest import SCREENSHOTS, screenshot
 
@@ -29,6 +29,11 @@ def _chinese(page):
     )
 
 
+def _axe_violations(page) -> list[str]:
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    return [violation["id"] for violation in axe.run(page).response["violations"]]
+
+
 def test_leave_a_course_and_enrol_again_with_the_history_kept(page):
     result = demo_seed(students=4, seed=7)
     course = result.course
@@ -39,6 +44,7 @@ def test_leave_a_course_and_enrol_again_with_the_history_kept(page):
     leave = page.locator("details.leave-course")
     assert not page.get_by_role("button", name="Yes, leave the course").is_visible()
     leave.locator("summary").click()
+    assert _axe_violations(page) == []
     screenshot(page, "40-leave-course-confirm")
 
     # when
@@ -49,6 +55,7 @@ def test_leave_a_course_and_enrol_again_with_the_history_kept(page):
     assert "You have left" in page.locator(".messages").inner_text()
     assert page.locator(".progress-summary p").inner_text() == progress
     assert Enrollment.objects.get(user__username="maya", course=course).status == "dropped"
+    assert _axe_violations(page) == []
     screenshot(page, "41-left-course")
     _chinese(page)
     page.reload()
@@ -80,8 +87,10 @@ def test_the_phone_header_collapses_into_a_menu(page, browser):
     assert not page.get_by_role("link", name="My dashboard").is_visible()
     screenshot(page, "43-phone-menu-closed", full_page=False)
 
+    assert _axe_violations(page) == []
     button.click()
     assert button.get_attribute("aria-expanded") == "true"
+    assert _axe_violations(page) == []
     assert page.get_by_role("link", name="My dashboard").is_visible()
     assert page.locator("#language-select").is_visible()
     screenshot(page, "44-phone-menu-open", full_page=False)
@@ -122,6 +131,7 @@ def test_catalogue_filters_by_subject_and_level(page):
     page.wait_for_url("**subject=statistics**")
     assert cards.all_inner_texts() == ["Introduction to Statistics"]
     assert page.get_by_role("status").inner_text() == "1 course matches."
+    assert _axe_violations(page) == []
     screenshot(page, "47-catalogue-statistics")
 
     page.get_by_label("Subject").select_option("")
@@ -161,6 +171,7 @@ def test_the_header_language_becomes_the_profile_preference(page):
     page.wait_for_load_state()
     assert page.evaluate("document.documentElement.lang") == "zh-hans"
     assert User.objects.get(username="sam").first_name == "Samuel"
+    assert _axe_violations(page) == []
     screenshot(page, "49-profile-saved-zh")
     page.locator("#language-select").select_option("en")
     page.locator(".language-switcher button").click()
@@ -214,3 +225,30 @@ def test_every_demo_lesson_passes_axe_landmark_and_scrolling_rules_at_phone_widt
     page.wait_for_function("e => e.scrollLeft > 0", arg=formula.element_handle())
     screenshot(page, "50-lesson-phone-wide-formula", full_page=False)
     assert page.js_errors == []
+
+
+def test_a_teacher_sets_subject_and_level_in_the_studio(page):
+    demo_seed(students=0, seed=7)
+    _log_in_teacher(page)
+    page.goto(page.base_url + "/studio/courses/new/")
+    page.get_by_label("Title").fill("Probability for everyone")
+    page.get_by_label("Subject").select_option(label="Statistics and data")
+    page.get_by_label("Level").select_option(label="Advanced")
+    screenshot(page, "51-studio-new-course-subject-level")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url("**/studio/courses/probability-for-everyone/**")
+    course = Course.objects.get(slug="probability-for-everyone")
+    assert (course.subject, course.level) == ("statistics", "advanced")
+    assert page.get_by_label("Subject").input_value() == "statistics"
+    _chinese(page)
+    page.reload()
+    screenshot(page, "52-studio-course-subject-level-zh")
+    assert page.js_errors == []
+
+
+def _log_in_teacher(page):
+    page.goto(page.base_url + "/accounts/login/")
+    page.get_by_label("Username").fill("teacher")
+    page.get_by_label("Password").fill(DEMO_PASSWORD_TEACHER)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
