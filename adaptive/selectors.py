@@ -264,7 +264,8 @@ def histories_load(*, course_id: int, user_ids: list[int]) -> dict[int, History]
     }
     attempts = (
         Attempt.objects.filter(course_id=course_id, user_id__in=user_ids)
-        .order_by("user_id", "pk")
+        # (created_at, id): the order training exports and the online update folds attempts in.
+        .order_by("user_id", "created_at", "pk")
         .values_list("user_id", "pk", "exercise_id", "is_correct")
     )
     for user_id, attempt_id, exercise_id, is_correct in attempts.iterator(chunk_size=20000):
@@ -273,7 +274,7 @@ def histories_load(*, course_id: int, user_ids: list[int]) -> dict[int, History]
         correct.append(is_correct)
         ids.append(attempt_id)
     return {
-        user_id: History(user_id, tuple(ex), tuple(co), ids[-1] if ids else None)
+        user_id: History(user_id, tuple(ex), tuple(co), max(ids) if ids else None)
         for user_id, (ex, co, ids) in grouped.items()
     }
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from adaptive.models import LearnerState, SkillMastery
@@ -41,10 +42,12 @@ def learner_state_apply(
 ) -> StateUpdate:
     """Fold every attempt not yet in the learner's state into it, then store mastery.
 
-    Attempts are applied in id order after `last_attempt_id`, so a task delivered twice, or
-    tasks arriving out of order, leave the same state. A learner whose state came from another
-    model version is replayed once from their history. Pass the ``runtime`` the caller resolved
-    when it also plans from this update (one version for both).
+    Attempts after `last_attempt_id` are applied in `(created_at, id)` order, the order training
+    and path refresh replay them in, so a task delivered twice, or tasks arriving out of order,
+    leave the same state; an attempt dated before those already folded in replays the history.
+    A learner whose state came from another model version is replayed once from their history.
+    Pass the ``runtime`` the caller resolved when it also plans from this update (one version
+    for both).
     """
     if runtime is None:
         runtime = runtime_for_course(course_id=course_id)
@@ -60,12 +63,18 @@ def learner_state_apply(
         or row.model_version_id != runtime.model_version_id
         or len(stored) != expected_size * 4
     )
-    state = runtime.initial_state() if fresh else np.frombuffer(stored, dtype=np.float32).copy()
+    history = Attempt.objects.filter(user_id=user_id, course_id=course_id)
+    pending = history
     after = None if fresh else row.last_attempt_id
-    pending = Attempt.objects.filter(user_id=user_id, course_id=course_id)
     if after is not None:
-        pending = pending.filter(pk__gt=after)
-    rows = list(pending.order_by("pk").values_list("pk", "exercise_id", "is_correct"))
+        pending = history.filter(pk__gt=after)
+        folded_until = history.filter(pk__lte=after).aggregate(Max("created_at"))["created_at__max"]
+        if folded_until is not None and pending.filter(created_at__lt=folded_until).exists():
+            # An attempt dated before ones already folded in (an import, a late write): replay
+            # the whole history in (created_at, id) order, the order training uses.
+            fresh, pending = True, history
+    state = runtime.initial_state() if fresh else np.frombuffer(stored, dtype=np.float32).copy()
+    rows = list(pending.order_by("created_at", "pk").values_list("pk", "exercise_id", "is_correct"))
     skills = exercise_skill_map(exercise_ids={exercise for _, exercise, _ in rows})
     for _, exercise_id, is_correct in rows:
         state = runtime.step(state, skills.get(exercise_id, []), is_correct, exercise_id)
@@ -78,7 +87,8 @@ def learner_state_apply(
         now = timezone.now()
         row.state = np.asarray(state, dtype=np.float32).tobytes()
         row.model_version_id = runtime.model_version_id
-        row.last_attempt_id = rows[-1][0] if rows else row.last_attempt_id
+        # The highest id folded in: every attempt up to it is in the state, whatever its date.
+        row.last_attempt_id = max(pk for pk, _, _ in rows) if rows else row.last_attempt_id
         row.attempts_count = (0 if fresh else row.attempts_count) + len(rows)
         row.updated_at = now
         row.save(

@@ -133,3 +133,48 @@ def test_a_gru_version_serves_mastery_on_the_known_scale():
     np.testing.assert_allclose(known.mastery(state), expected, atol=1e-6)
     # ... and predicted success maps back to the model's P(correct) below the clip
     assert known.predicted_success(known.mastery(state), [1]) == pytest.approx(correct[0], 1e-5)
+
+
+def test_attempts_fold_in_created_at_order_and_a_backdated_one_replays_the_history(course_setup):
+    # given: two attempts folded in, then a third stored later but dated before both (an import)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from learners.models import Attempt
+
+    course, _basics, _advanced, _lesson, exercises, student = course_setup
+    now = timezone.now()
+
+    def attempt(minutes_ago: int, is_correct: bool) -> Attempt:
+        return Attempt.objects.create(
+            user=student,
+            exercise=exercises[0],
+            course=course,
+            answer=1,
+            is_correct=is_correct,
+            created_at=now - timedelta(minutes=minutes_ago),
+        )
+
+    first, second = attempt(20, False), attempt(10, True)
+    learner_state_update(attempt_id=second.pk)
+    backdated = attempt(30, True)
+
+    # when
+    update = learner_state_update(attempt_id=backdated.pk)
+
+    # then: the whole history was replayed in (created_at, id) order, as training orders it
+    assert update.applied_attempts == 3
+    state = LearnerState.objects.get(user=student, course=course)
+    assert (state.last_attempt_id, state.attempts_count) == (backdated.pk, 3)
+    runtime = runtime_for_course(course_id=course.pk)
+    history = histories_load(course_id=course.pk, user_ids=[student.pk])[student.pk]
+    assert history.correct == (True, False, True)  # backdated, first, second
+    assert history.last_attempt_id == backdated.pk
+    skills = {exercises[0].pk: [skill.pk for skill in exercises[0].skills.all()]}
+    states, _mastery = replay_batch(runtime, [history], skills)
+    np.testing.assert_allclose(
+        np.frombuffer(bytes(state.state), dtype=np.float32), states[0], atol=1e-6
+    )
+    # and a repeated delivery changes nothing
+    assert learner_state_update(attempt_id=first.pk).applied_attempts == 0
