@@ -102,6 +102,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("PATHWISE_LOGIN_COOLOFF_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_USERNAME_CALLABLE = "config.security.login_username"
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 AXES_VERBOSE = False
 LOGIN_URL = "learners:login"
@@ -179,6 +180,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.email_may_be_blank",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ExerciseKindEnum": "courses.models.Exercise.Kind",
         "LessonBlockKindEnum": "courses.models.LessonBlock.Kind",
