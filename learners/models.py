@@ -42,7 +42,7 @@ class User(AbstractUser):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # set_password() keeps the new raw password until the save: a changed or reset password
         # (web, API, admin, changepassword) ends every API token of the account.
-        if self._password is not None and self.pk is not None:
+        if getattr(self, "_password", None) is not None and self.pk is not None:
             from rest_framework.authtoken.models import Token
 
             Token.objects.filter(user_id=self.pk).delete()
