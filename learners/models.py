@@ -22,7 +22,10 @@ class User(AbstractUser):
     preferred_language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
     # The interaction log an account was imported from (learners.importers); empty for people who
     # signed up. An import only ever adds to accounts of its own source.
-    import_source = models.CharField(max_length=16, blank=True, default="", editable=False)
+    # db_default too: bulk COPY inserts (learners.bulk) name only the columns they fill.
+    import_source = models.CharField(
+        max_length=16, blank=True, default="", db_default="", editable=False
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
