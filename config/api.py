@@ -13,12 +13,22 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import DATABASE_UNAVAILABLE, database_unavailable_message, retry_after_seconds
 from config.parsers import RequestTooLarge
+from config.validation import small_count
 from courses.exceptions import ApplicationError
 
 
 class StandardPagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Any) -> int | None:
+        # DRF silently ignores a malformed page_size; it is refused like any other bad parameter.
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and raw != "":
+            size = small_count(raw, name=self.page_size_query_param, maximum=self.max_page_size)
+            if size == 0:
+                raise DjangoValidationError({self.page_size_query_param: ["Must be at least 1."]})
+        return super().get_page_size(request)
 
 
 class ServiceUnavailable(exceptions.APIException):

@@ -41,6 +41,8 @@ def json_loads_bounded(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) ->
 
     Raises ValueError (JSONTooDeep for depth) for every document refused, never RecursionError.
     """
+    if isinstance(text, bytes):
+        text = text.decode()  # UnicodeDecodeError is a ValueError: refused like bad JSON
     try:
         value = json.loads(text, parse_constant=json.strict_constant)
     except RecursionError as error:

@@ -34,6 +34,21 @@ def client_ip(request: HttpRequest) -> str:
     return hops[-min(proxies, len(hops))]
 
 
+def login_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
+    """The account a login attempt names, as django-axes records it.
+
+    Bounded like a username (150 characters) and without NUL: axes stores it in a 255-character
+    column, and a 5,000-character "username" must be a failed login, not a database error.
+    """
+    if credentials is not None and "username" in credentials:
+        raw = credentials.get("username")
+    else:
+        raw = request.POST.get("username") if hasattr(request, "POST") else None
+    if raw is None:
+        return None
+    return str(raw).replace("\x00", "")[:150]
+
+
 class LoginThrottleBackend(AxesStandaloneBackend):
     """django-axes' lockout check, for logins that arrive over HTTP.
 

@@ -22,7 +22,10 @@ class User(AbstractUser):
     preferred_language = models.CharField(max_length=10, choices=settings.LANGUAGES, default="en")
     # The interaction log an account was imported from (learners.importers); empty for people who
     # signed up. An import only ever adds to accounts of its own source.
-    import_source = models.CharField(max_length=16, blank=True, default="", editable=False)
+    # db_default too: bulk COPY inserts (learners.bulk) name only the columns they fill.
+    import_source = models.CharField(
+        max_length=16, blank=True, default="", db_default="", editable=False
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -42,7 +45,7 @@ class User(AbstractUser):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # set_password() keeps the new raw password until the save: a changed or reset password
         # (web, API, admin, changepassword) ends every API token of the account.
-        if self._password is not None and self.pk is not None:
+        if getattr(self, "_password", None) is not None and self.pk is not None:
             from rest_framework.authtoken.models import Token
 
             Token.objects.filter(user_id=self.pk).delete()

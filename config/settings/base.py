@@ -79,6 +79,9 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# A kept connection is checked before reuse: after a database restart the first request of each
+# process reconnects instead of failing on the dead connection.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "learners.User"
@@ -124,6 +127,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("PATHWISE_LOGIN_COOLOFF_MINUTES", 
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+AXES_USERNAME_CALLABLE = "config.security.login_username"
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
 AXES_VERBOSE = False
 LOGIN_URL = "learners:login"
@@ -201,6 +205,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.email_may_be_blank",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ExerciseKindEnum": "courses.models.Exercise.Kind",
         "LessonBlockKindEnum": "courses.models.LessonBlock.Kind",

@@ -31,7 +31,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="user",
             name="import_source",
-            field=models.CharField(blank=True, default="", editable=False, max_length=16),
+            field=models.CharField(
+                blank=True, default="", db_default="", editable=False, max_length=16
+            ),
         ),
         migrations.RunPython(mark_legacy_imports, migrations.RunPython.noop),
     ]
