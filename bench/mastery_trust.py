@@ -65,14 +65,14 @@ from adaptive.ml.bkt import bkt_fit  # noqa: E402
 from adaptive.ml.metrics import auc  # noqa: E402
 from adaptive.ml.sequences import (  # noqa: E402
     SequenceSet,
-    learners_split,
-    sequences_build,
     sequences_subset,
     windows_build,
 )
-from learners.demo import content  # noqa: E402
-from learners.demo.seeding import GUESS_BY_KIND  # noqa: E402
-from learners.demo.simulation import SimulatedItem, cohort_simulate  # noqa: E402
+from learners.demo.simulation import cohort_simulate  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from kt_quality import load_assist2009  # noqa: E402  (the bench's loader: one reading)
+from learning_gain import course_model, train_models  # noqa: E402
 
 STREAK = 3
 Attempt = tuple[tuple[int, ...], bool, bool | None]  # skills, correct, truth (known) or None
@@ -230,54 +230,18 @@ def replay(
 
 
 def demo_course():
-    index = {spec.key: i for i, spec in enumerate(content.SKILLS)}
-    prerequisites = {index[s.key]: [index[r] for r in s.requires] for s in content.SKILLS}
-    items = [
-        SimulatedItem(
-            key=i,
-            skills=tuple(index[s] for s in spec.skills),
-            guess=GUESS_BY_KIND[spec.kind],
-            hints=len(spec.hints),
-        )
-        for i, spec in enumerate(content.EXERCISES)
-    ]
+    """The demo course as learning_gain sees it, with display's graph (one course model)."""
+    course = course_model()
     graph = DisplayGraph(
-        prerequisites={s: tuple(p) for s, p in prerequisites.items()},
-        names={index[s.key]: s.name for s in content.SKILLS},
+        prerequisites={s: tuple(p) for s, p in course.prerequisites.items()}, names=course.names
     )
-    return items, prerequisites, graph
+    return course.items, course.prerequisites, graph
 
 
-def demo_models(items, prerequisites, cohort: int, epochs: int, seed: int, gru: bool):
-    responses = cohort_simulate(
-        learners=cohort, items=items, prerequisites=prerequisites, seed=seed
-    )
-    sequences = sequences_build(
-        learners=[r.learner for r in responses],
-        times=[r.step for r in responses],
-        skills=[list(r.skills) for r in responses],
-        correct=[int(r.is_correct) for r in responses],
-        n_skills=len(prerequisites),
-    )
-    train_ids, validation_ids, _ = learners_split(sequences.learner_ids, seed=seed)
-    train = windows_build(sequences_subset(sequences, train_ids))
-    bkt = bkt_fit(train)
-    skills = tuple(range(len(prerequisites)))
-    models = {"bkt": Runtime(model_version_id=None, kind="bkt", skill_ids=skills, bkt=bkt)}
-    if gru:
-        from adaptive.ml.step import step_weights_export
-        from adaptive.ml.training import TrainConfig, dkt_train
-
-        validation = windows_build(sequences_subset(sequences, validation_ids))
-        result = dkt_train(train, validation, config=TrainConfig(epochs=epochs, seed=seed))
-        models["gru"] = Runtime(
-            model_version_id=None,
-            kind="gru",
-            skill_ids=skills,
-            step_weights=step_weights_export(result.model),
-            emission=bkt,
-        )
-    return models
+def demo_models(items, prerequisites, cohort: int, epochs: int, seed: int) -> dict[str, Runtime]:
+    """BKT (EM) and the GRU with emission parameters, trained as learning_gain trains them."""
+    bkt, gru, _attempts, _seconds = train_models(items, prerequisites, cohort, epochs, seed)
+    return {"bkt": bkt, "gru": gru}
 
 
 def demo_learners(items, prerequisites, count: int, seed: int) -> list[list[Attempt]]:
@@ -293,9 +257,6 @@ def demo_learners(items, prerequisites, count: int, seed: int) -> list[list[Atte
 
 
 def assist_sequences(data_dir: Path) -> tuple[SequenceSet, dict[int, str]]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    from kt_quality import load_assist2009  # the bench's loader: one reading of the dataset
-
     sequences, _folds, _counts = load_assist2009(data_dir)
     names: dict[int, str] = {}
     skills_csv = data_dir / "assist2009_akt" / "skills.csv"
@@ -325,7 +286,6 @@ def main() -> None:
         "--demo-cohort", type=int, default=1000, help="simulated learners to fit on"
     )
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--no-gru", action="store_true", help="demo: BKT only (faster)")
     parser.add_argument("--assist-learners", type=int, default=300)
     parser.add_argument("--assist-fit-learners", type=int, default=2000)
     parser.add_argument("--data-dir", default="/work/shared/datasets")
@@ -336,9 +296,7 @@ def main() -> None:
     results: dict[str, dict] = {}
     started = time.perf_counter()
     items, prerequisites, graph = demo_course()
-    models = demo_models(
-        items, prerequisites, args.demo_cohort, args.epochs, args.seed, gru=not args.no_gru
-    )
+    models = demo_models(items, prerequisites, args.demo_cohort, args.epochs, args.seed)
     learners = demo_learners(items, prerequisites, args.demo_learners, args.seed + 1)
     config = DisplayConfig(threshold=settings.PATHWISE_MASTERY_THRESHOLD)
     for name, runtime in models.items():
