@@ -13,7 +13,8 @@ the student's bars say: "mastered" is the shown status, numbers are the shown pe
    come before practice), then exercises not yet answered right whose predicted success lies in
    the desirable-difficulty band (unseen ones first). An exercise answered right comes back only
    as a review: when the skill has no unsolved exercise left and it was solved at least
-   `repeat_after` ago, or when spaced review of a mastered skill is due.
+   `repeat_after` ago (if the skill is still "learning", its lesson comes back first), or when
+   spaced review of a mastered skill is due. Wrong answers on a skill lower its priority.
 3. Spaced review of mastered skills that were not practised for a while.
 
 Every step carries a reason dict (shown mastery and status, threshold, prerequisite-of,
