@@ -10,7 +10,8 @@ For every attempt it measures what the student would be shown before and after:
 - the display rules (docs/mastery-display.md): violations of evidence, direction, neighbours,
   coherence and vocabulary, counted by `adaptive.display.rule_violations`;
 - on the demo simulator, where the truth is known: AUC of the shown mastery of an item's skills
-  before the attempt against "every skill of the item truly known".
+  before the attempt against "every skill of the item truly known" (AUC), and the same over
+  attempts whose skills all had own attempts before (AUCp: practised skills only).
 
 Replays:
 - demo: learners of `learners.demo.simulation` on the demo course (its prerequisite graph),
@@ -109,6 +110,7 @@ class Tally:
         self.attempts = 0
         self.truth: list[int] = []
         self.predicted: list[float] = []
+        self.practised: list[bool] = []  # every skill of the item had own attempts before
         self.not_started_shown_high = self.not_started_cells = 0
 
     def add(
@@ -154,7 +156,11 @@ class Tally:
             ),
         }
         if self.truth and len(set(self.truth)) == 2:
-            result["auc_shown_vs_truth"] = auc(np.array(self.truth), np.array(self.predicted))
+            truth, predicted = np.array(self.truth), np.array(self.predicted)
+            result["auc_shown_vs_truth"] = auc(truth, predicted)
+            practised = np.array(self.practised)
+            if len(set(truth[practised])) == 2:
+                result["auc_shown_vs_truth_practised"] = auc(truth[practised], predicted[practised])
         return result
 
 
@@ -181,6 +187,9 @@ def replay(
             today_before = DisplayState(values=dict(raw), streak=dict(streaks))
             new_before = new_state
             if truth is not None:
+                practised = all(s in attempted for s in skills)
+                tallies["today"].practised.append(practised)
+                tallies["new"].practised.append(practised)
                 tallies["today"].truth.append(int(truth))
                 tallies["today"].predicted.append(float(np.mean([raw[s] for s in skills])))
                 tallies["new"].truth.append(int(truth))
@@ -331,7 +340,7 @@ def main() -> None:
     print("Mastery trust: today's engine (raw estimate shown) vs the new one (adaptive.display)")
     header = (
         f"{'replay':<18}{'engine':<7}{'right->down':>12}{'wrong->up':>10}{'w1':>8}{'w2':>9}"
-        f"{'others':>8}{'AUC':>7}{'untouched>=50%':>16}  violations (ev/dir/nb/coh/voc)"
+        f"{'others':>8}{'AUC':>7}{'AUCp':>7}{'untouched>=50%':>16}  violations (ev/dir/nb/coh/voc)"
     )
     print(header)
     for replay_name, engines in results.items():
@@ -343,6 +352,7 @@ def main() -> None:
                 f"{row['wrong_answers_raising_shown']:>10.1%}{row['waviness_w1']:>8.4f}"
                 f"{row['waviness_w2']:>9.5f}{row['mean_change_other_skills']:>8.4f}"
                 f"{row.get('auc_shown_vs_truth', float('nan')):>7.3f}"
+                f"{row.get('auc_shown_vs_truth_practised', float('nan')):>7.3f}"
                 f"{row['never_practised_cells_shown_at_50_or_more']:>16.1%}  "
                 + "/".join(str(v[rule]) for rule in RULES)
             )
