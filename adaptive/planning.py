@@ -430,14 +430,14 @@ def plan_build(
         else:
             # Not even a lesson is left: rather than an empty path, the exercise of a ready
             # skill solved longest ago, however recently, as a review that says so.
-            solved = sorted(
+            last_resort = sorted(
                 (learner.solved_at[e.id], e.id, e, skill_id)
                 for skill_id, _gain in ready_skills(graph, learner, config)
                 for e in facts.exercises_by_skill.get(skill_id, ())
                 if e.id in learner.solved_at
             )
-            if solved:
-                _when, _id, exercise, skill_id = solved[0]
+            if last_resort:
+                _when, _id, exercise, skill_id = last_resort[0]
                 reason = {
                     **base_reason(STEP_REVIEW, skill_id),
                     "exercise": exercise.title,
