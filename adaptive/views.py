@@ -4,7 +4,6 @@ They live here, in the highest app, because they combine courses, learner activi
 knowledge state (ARCHITECTURE.md: a lower app's page that shows a higher app's data).
 """
 
-import logging
 from dataclasses import dataclass
 from typing import cast
 
@@ -28,6 +27,7 @@ from adaptive.display_store import (
 from adaptive.models import TrainingRun
 from adaptive.selectors import training_run_list
 from adaptive.services.retraining import training_run_request
+from adaptive.tasks import learner_replan_queue
 from courses.exceptions import ApplicationError
 from courses.models import Course, Skill
 from courses.selectors import course_is_editable_by
@@ -39,8 +39,6 @@ from learners.selectors import (
     lesson_event_recent_for_user,
     progress_for_user,
 )
-
-logger = logging.getLogger(__name__)
 
 STRUGGLING_MIN_ATTEMPTS = 3
 STRUGGLING_MAX_CORRECT_RATE = 0.5
@@ -75,7 +73,7 @@ def learner_panel_build(*, user_id: int, course_id: int, slug: str, title: str) 
     """One course's panel: every skill as adaptive.display shows it, and the next steps."""
     shown = learner_shown(user_id=user_id, course_id=course_id)
     if shown.needs_replan:
-        _replan_queue(user_id=user_id, course_id=course_id)
+        learner_replan_queue(user_id=user_id, course_id=course_id)
     return LearnerPanel(
         course_slug=slug,
         course_title=title,
@@ -95,18 +93,6 @@ def learner_panel_build(*, user_id: int, course_id: int, slug: str, title: str) 
         ],
         steps=learner_next_steps(user_id=user_id, course_id=course_id, gettext=_),
     )
-
-
-def _replan_queue(*, user_id: int, course_id: int) -> None:
-    """Let the worker bring the shown mastery up to the applied answers (idempotent)."""
-    from kombu.exceptions import OperationalError as BrokerError
-
-    from adaptive.tasks import learner_replan_task
-
-    try:
-        learner_replan_task.delay(user_id=user_id, course_id=course_id)
-    except (BrokerError, OSError):
-        logger.exception("could not queue the re-plan of learner %s in %s", user_id, course_id)
 
 
 @login_required
