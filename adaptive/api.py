@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from adaptive.display_store import learner_course_ids, learner_shown, shown_raw
+from adaptive.display_store import class_shown, learner_course_ids, learner_shown, shown_raw
 from adaptive.exceptions import (
     TaskQueueUnavailableError,
     TrainingRunOpenError,
@@ -143,7 +143,11 @@ class MyMasteryView(generics.GenericAPIView):
 
 
 class CourseMasteryView(APIView):
-    """Learners x skills mastery of a course (class heatmap data), paginated by learner."""
+    """Learners x skills shown mastery of a course (class heatmap data), paginated by learner.
+
+    `probabilities` are what each learner is shown (adaptive.display; null: not started), with
+    `statuses` beside them, so teachers and learners read the same values.
+    """
 
     permission_classes = (IsAuthenticated,)
 
@@ -153,10 +157,19 @@ class CourseMasteryView(APIView):
         paginator = StandardPagination()
         learner_ids = paginator.paginate_queryset(course_learner_ids(course=course), request, self)
         matrix = course_mastery_matrix(course=course, learner_ids=list(learner_ids or []))
+        shown = class_shown(course_id=course.pk, user_ids=[pk for pk, _name in matrix.learners])
+        cells = [
+            [shown[user_id].get(skill_id) for skill_id, _name in matrix.skills]
+            for user_id, _name in matrix.learners
+        ]
         body = {
             "skills": [{"id": pk, "name": name} for pk, name in matrix.skills],
             "learners": [{"id": pk, "username": name} for pk, name in matrix.learners],
-            "probabilities": matrix.probabilities,
+            "probabilities": [
+                [None if c is None or c.value is None else round(c.value, 4) for c in row]
+                for row in cells
+            ],
+            "statuses": [[c.status if c else "not_started" for c in row] for row in cells],
             "count": paginator.page.paginator.count,
             "next": paginator.get_next_link(),
             "previous": paginator.get_previous_link(),

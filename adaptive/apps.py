@@ -36,12 +36,6 @@ def _attempt_recorded(sender: object, *, attempt_id: int, **kwargs: object) -> N
 
 def _replan(sender: object, *, user_id: int, course_id: int, **kwargs: object) -> None:
     """Re-plan the learner's path at once after enrolment or a completed lesson (after commit)."""
-    from kombu.exceptions import OperationalError as BrokerError
+    from adaptive.tasks import learner_replan_queue
 
-    from adaptive.tasks import learner_replan_task
-
-    try:
-        learner_replan_task.delay(user_id=user_id, course_id=course_id)
-    except (BrokerError, OSError):
-        # The path is planned at the next answer or recommendation request instead.
-        logger.exception("could not queue the re-plan of learner %s in %s", user_id, course_id)
+    learner_replan_queue(user_id=user_id, course_id=course_id)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Max
 
 from adaptive.display import DisplayConfig, DisplayGraph, DisplayState, ShownSkill, shown_mastery
-from adaptive.models import MasteryDisplay, PathStep, SkillMastery
+from adaptive.models import LearnerState, MasteryDisplay, PathStep, SkillMastery
 from adaptive.planning import CourseGraph, reason_sentence
 from courses.models import LessonBlock, Skill, SkillPrerequisite
 from learners.models import Attempt, Enrollment
@@ -85,6 +85,9 @@ class LearnerShown:
     skills: list[ShownSkill]  # by skill name
     updating: bool
     updated_at: datetime | None
+    # The worker has applied every answer, but the shown mastery was not re-planned from them
+    # (attempts imported in bulk, or stored before shown mastery existed): a re-plan catches up.
+    needs_replan: bool = False
 
 
 def learner_shown(*, user_id: int, course_id: int) -> LearnerShown:
@@ -105,12 +108,19 @@ def learner_shown(*, user_id: int, course_id: int) -> LearnerShown:
         newest=Max("pk")
     )["newest"]
     folded = row["last_attempt_id"] if row else None
+    behind = newest is not None and (folded is None or folded < newest)
+    applied = (
+        LearnerState.objects.filter(user_id=user_id, course_id=course_id)
+        .values_list("last_attempt_id", flat=True)
+        .first()
+    )
     shown = shown_mastery(state, raw, graph, state.config(display_config_default()))
     return LearnerShown(
         course_id=course_id,
         skills=sorted(shown.values(), key=lambda item: (item.name, item.skill_id)),
-        updating=newest is not None and (folded is None or folded < newest),
+        updating=behind,
         updated_at=row["updated_at"] if row else None,
+        needs_replan=behind and applied is not None and newest is not None and applied >= newest,
     )
 
 

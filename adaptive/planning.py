@@ -13,7 +13,8 @@ the student's bars say: "mastered" is the shown status, numbers are the shown pe
    come before practice), then exercises not yet answered right whose predicted success lies in
    the desirable-difficulty band (unseen ones first). An exercise answered right comes back only
    as a review: when the skill has no unsolved exercise left and it was solved at least
-   `repeat_after` ago, or when spaced review of a mastered skill is due.
+   `repeat_after` ago (if the skill is still "learning", its lesson comes back first), or when
+   spaced review of a mastered skill is due. Wrong answers on a skill lower its priority.
 3. Spaced review of mastered skills that were not practised for a while.
 
 Every step carries a reason dict (shown mastery and status, threshold, prerequisite-of,
@@ -400,6 +401,45 @@ def plan_build(
                 if add(STEP_REVIEW, skill_id, reason, exercise_id=exercise.id):
                     return steps
 
+    if not steps:
+        # Nothing can be done on the ready skills right now (every exercise just solved): go on
+        # with the syllabus' next lesson not completed, as a course without adaptivity would.
+        lesson = next(
+            (
+                lesson
+                for lesson in sorted(graph.lessons, key=lambda item: item.order)
+                if lesson.id not in learner.completed_lesson_ids
+                and not all(skill_is_mastered(s, learner, config) for s in lesson.skill_ids)
+                and any(s in names for s in lesson.skill_ids)
+            ),
+            None,
+        )
+        if lesson is not None:
+            skill_id = next(s for s in lesson.skill_ids if s in names)
+            reason = {**base_reason(STEP_LESSON, skill_id), "lesson": lesson.title, "next": True}
+            if add(STEP_LESSON, skill_id, reason, lesson_id=lesson.id):
+                return steps
+        else:
+            # Not even a lesson is left: rather than an empty path, the exercise of a ready
+            # skill solved longest ago, however recently, as a review that says so.
+            last_resort = sorted(
+                (learner.solved_at[e.id], e.id, e, skill_id)
+                for skill_id, _gain in ready_skills(graph, learner, config)
+                for e in facts.exercises_by_skill.get(skill_id, ())
+                if e.id in learner.solved_at
+            )
+            if last_resort:
+                _when, _id, exercise, skill_id = last_resort[0]
+                reason = {
+                    **base_reason(STEP_REVIEW, skill_id),
+                    "exercise": exercise.title,
+                    "predicted_success": round(_success(learner, exercise), 4),
+                    "again": True,
+                    "only": True,
+                }
+                if add(STEP_REVIEW, skill_id, reason, exercise_id=exercise.id):
+                    return steps
+
     if now is not None and config.max_reviews > 0:
         practised_mastered = sorted(
             (practised, skill.id)
@@ -480,10 +520,20 @@ def reason_sentence(reason: Mapping, gettext: Callable[[str], str] = lambda text
             "Review the lesson %(lesson)s: you solved every exercise of %(skill)s, but your "
             "answers are not steady yet (mastery %(mastery)s, goal %(threshold)s)."
         )
+    elif kind == STEP_REVIEW and reason.get("only"):
+        text = _(
+            "Review %(exercise)s: nothing new is open to you right now, and one more right "
+            "answer on %(skill)s (mastery %(mastery)s, goal %(threshold)s) shows it stuck."
+        )
     elif kind == STEP_REVIEW:
         text = _(
             "Review %(exercise)s: you solved every exercise of %(skill)s once (mastery "
             "%(mastery)s, goal %(threshold)s); one more right answer shows it stuck."
+        )
+    elif kind == STEP_LESSON and reason.get("next"):
+        text = _(
+            "Go on with the lesson %(lesson)s: you have answered every exercise available for "
+            "now, and the ones you solved come back for review later."
         )
     elif kind == STEP_LESSON and status == NOT_STARTED:
         text = _("Start %(skill)s with this lesson: you have not practised it yet.")

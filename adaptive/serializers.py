@@ -133,7 +133,11 @@ class MasteryMatrixSerializer(serializers.Serializer):
     skills = serializers.ListField(child=serializers.DictField())
     learners = serializers.ListField(child=serializers.DictField())
     probabilities = serializers.ListField(
-        child=serializers.ListField(child=serializers.FloatField(allow_null=True))
+        child=serializers.ListField(child=serializers.FloatField(allow_null=True)),
+        help_text="Shown mastery (adaptive.display), learners x skills; null: not started.",
+    )
+    statuses = serializers.ListField(
+        child=serializers.ListField(child=serializers.ChoiceField(choices=STATUSES))
     )
     count = serializers.IntegerField(help_text="Learners in the course (all pages).")
     next = serializers.CharField(allow_null=True)

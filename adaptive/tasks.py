@@ -137,3 +137,14 @@ def learner_replan_task(*, user_id: int, course_id: int) -> dict:
         "course_id": update.course_id,
         "applied_attempts": update.applied_attempts,
     }
+
+
+def learner_replan_queue(*, user_id: int, course_id: int) -> None:
+    """Queue `learner_replan_task`; a broker that is down is logged, never raised (the path is
+    planned at the next answer, recommendation or panel poll instead)."""
+    from kombu.exceptions import OperationalError as BrokerError
+
+    try:
+        learner_replan_task.delay(user_id=user_id, course_id=course_id)
+    except (BrokerError, OSError):
+        logger.exception("could not queue the re-plan of learner %s in %s", user_id, course_id)

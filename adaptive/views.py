@@ -36,6 +36,7 @@ from adaptive.exceptions import (
 from adaptive.models import ModelVersion, TrainingRun
 from adaptive.selectors import training_run_list
 from adaptive.services.retraining import training_run_request
+from adaptive.tasks import learner_replan_queue
 from courses.exceptions import ApplicationError
 from courses.models import Course, Skill
 from courses.selectors import course_is_editable_by
@@ -80,6 +81,8 @@ class LearnerPanel:
 def learner_panel_build(*, user_id: int, course_id: int, slug: str, title: str) -> LearnerPanel:
     """One course's panel: every skill as adaptive.display shows it, and the next steps."""
     shown = learner_shown(user_id=user_id, course_id=course_id)
+    if shown.needs_replan:
+        learner_replan_queue(user_id=user_id, course_id=course_id)
     return LearnerPanel(
         course_slug=slug,
         course_title=title,

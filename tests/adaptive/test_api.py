@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from adaptive.models import ModelVersion, SkillMastery, TrainingRun
+from adaptive.display_store import learner_shown
+from adaptive.models import ModelVersion, TrainingRun
 from courses.models import SkillPrerequisite
 from learners.services import attempt_submit
 from tests.factories import (
@@ -182,12 +183,19 @@ def test_the_class_heatmap_is_for_the_course_editors(world, actor, expected):
         assert [learner["id"] for learner in body["learners"]] == sorted(
             [world["student_a"].pk, world["student_b"].pk]
         )
-        stored = SkillMastery.objects.get(user=world["student_a"], skill__name="Basics")
-        assert body["probabilities"][
-            body["learners"].index(
-                {"id": world["student_a"].pk, "username": world["student_a"].username}
-            )
-        ][0] == round(stored.probability, 4)
+        # the values the learners are shown, not the raw model estimate
+        row = body["learners"].index(
+            {"id": world["student_a"].pk, "username": world["student_a"].username}
+        )
+        shown = learner_shown(user_id=world["student_a"].pk, course_id=world["course"].pk)
+        basics = next(item for item in shown.skills if item.name == "Basics")
+        assert body["probabilities"][row][0] == round(basics.value, 4)
+        assert body["statuses"][row][0] == basics.status
+        other = body["learners"].index(
+            {"id": world["student_b"].pk, "username": world["student_b"].username}
+        )
+        assert body["probabilities"][other] == [None, None]
+        assert body["statuses"][other] == ["not_started", "not_started"]
         assert body["count"] == 2
 
 

@@ -277,3 +277,38 @@ def test_wrong_answers_on_one_skill_let_another_ready_skill_go_first():
 
     # Fractions unlocks more (it would go first), but 8 wrong answers quarter its priority
     assert steps[0].skill_id == 4
+
+
+def test_with_every_exercise_just_solved_the_next_lesson_of_the_syllabus_comes():
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    learner = LearnerSnapshot(
+        mastery={1: 0.5},
+        completed_lesson_ids=frozenset({10}),
+        solved_at={100: now},
+    )
+
+    steps = plan_build(GRAPH, learner, now=now)
+
+    assert [(s.kind, s.lesson_id) for s in steps] == [("lesson", 11)]
+    assert reason_sentence(steps[0].reason).startswith(
+        "Go on with the lesson Parts of a whole: you have answered every exercise available"
+    )
+
+
+def test_when_nothing_else_is_open_a_just_solved_exercise_comes_back_saying_so():
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    graph = CourseGraph(
+        skills=(SkillNode(1, "Integers"),),
+        lessons=(LessonNode(10, "Whole numbers", (1,), 0),),
+        exercises=(ExerciseNode(100, "Add", (1,)),),
+    )
+    learner = LearnerSnapshot(
+        mastery={1: 0.5}, completed_lesson_ids=frozenset({10}), solved_at={100: now}
+    )
+
+    steps = plan_build(graph, learner, now=now)
+
+    assert [(s.kind, s.exercise_id) for s in steps] == [("review", 100)]
+    assert reason_sentence(steps[0].reason).startswith(
+        "Review Add: nothing new is open to you right now"
+    )

@@ -203,3 +203,22 @@ def test_students_cannot_retrain(client, classroom):
     client.force_login(classroom.student)
     assert client.post(reverse("adaptive:class_retrain", args=["algebra"])).status_code == 403
     assert not TrainingRun.objects.exists()
+
+
+def test_answers_applied_without_a_re_plan_are_caught_up_by_the_panel(client, classroom):
+    # given an answer stored in bulk (no event) and folded by the worker, but never re-planned
+    from adaptive.services.knowledge_state import learner_state_apply
+    from tests.factories import AttemptFactory
+
+    AttemptFactory(user=classroom.student, exercise=classroom.numeric, is_correct=True)
+    learner_state_apply(user_id=classroom.student.pk, course_id=classroom.course.pk)
+    client.force_login(classroom.student)
+    url = reverse("adaptive:learner-panel", args=["algebra"])
+
+    # when the panel polls, it says "updating" and queues the re-plan (run eagerly in tests)
+    assert 'data-updating="true"' in client.get(url).content.decode()
+
+    # then the next poll shows the answer
+    page = client.get(url).content.decode()
+    assert 'data-updating="false"' in page
+    assert 'data-status="learning"><span class="skill-name">Equations' in page
