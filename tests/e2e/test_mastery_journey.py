@@ -1,8 +1,8 @@
 """The lesson page's learner panel (served by the adaptive app) tells a new student the truth.
 
 The panel comes from helper "display"'s `adaptive:learner-panel`; on a branch without it these
-tests skip. Its markup: one row per skill with `data-skill-id`, `data-skill-status`
-("not-started" while the learner has no evidence on it) and `data-shown-percent`.
+tests skip. Its markup: one row per skill with `data-skill`, `data-status`
+("not_started" while the learner has no evidence on it) and `data-shown-percent`.
 """
 
 import pytest
@@ -23,7 +23,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.e2e
 
-ROWS = "#learner-panel [data-skill-id]"
+ROWS = "#learner-panel [data-skill]"
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +69,7 @@ def _open(page, course, lesson):
 
 
 def _row(page, skill):
-    return page.locator(f'#learner-panel [data-skill-id="{skill.pk}"]')
+    return page.locator(f'#learner-panel [data-skill="{skill.pk}"]')
 
 
 def _shown_percent(page, skill) -> float:
@@ -84,7 +84,7 @@ def test_a_new_student_sees_not_started_on_every_untouched_skill(page):
 
     statuses = page.locator(ROWS).evaluate_all("rows => rows.map(row => row.dataset.skillStatus)")
     assert len(statuses) == 3
-    assert statuses == ["not-started"] * 3
+    assert statuses == ["not_started"] * 3
     assert page.js_errors == []
 
 
@@ -92,7 +92,7 @@ def test_a_right_answer_raises_the_practised_skill_on_the_same_page(page):
     course, lesson, exercise, integers, powers = _course()
     _open(page, course, lesson)
     before = _shown_percent(page, integers)
-    untouched_before = _row(page, powers).get_attribute("data-skill-status")
+    untouched_before = _row(page, powers).get_attribute("data-status")
     page.evaluate("() => { window.__samePage = true; }")
 
     page.locator(f"#exercise-{exercise.pk} label.choice").first.locator("input").check()
@@ -102,8 +102,8 @@ def test_a_right_answer_raises_the_practised_skill_on_the_same_page(page):
     # the panel reloads on "attempt-recorded" and polls while "updating"; no page load
     page.wait_for_function(
         """([id, before]) => {
-            const row = document.querySelector(`#learner-panel [data-skill-id="${id}"]`);
-            return row && row.dataset.skillStatus !== "not-started"
+            const row = document.querySelector(`#learner-panel [data-skill="${id}"]`);
+            return row && row.dataset.status !== "not_started"
                 && parseFloat(row.dataset.shownPercent || "0") > before;
         }""",
         arg=[integers.pk, before],
@@ -111,7 +111,7 @@ def test_a_right_answer_raises_the_practised_skill_on_the_same_page(page):
     )
     assert page.evaluate("() => window.__samePage") is True
     assert _shown_percent(page, integers) > before
-    assert (untouched_before, _row(page, powers).get_attribute("data-skill-status")) == (
-        "not-started",
-        "not-started",
+    assert (untouched_before, _row(page, powers).get_attribute("data-status")) == (
+        "not_started",
+        "not_started",
     )
