@@ -82,7 +82,7 @@ def test_a_new_student_sees_not_started_on_every_untouched_skill(page):
 
     _open(page, course, lesson)
 
-    statuses = page.locator(ROWS).evaluate_all("rows => rows.map(row => row.dataset.skillStatus)")
+    statuses = page.locator(ROWS).evaluate_all("rows => rows.map(row => row.dataset.status)")
     assert len(statuses) == 3
     assert statuses == ["not_started"] * 3
     assert page.js_errors == []
