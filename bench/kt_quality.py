@@ -197,9 +197,7 @@ def load_demo(learners: int, seed: int) -> tuple[SequenceSet, dict, dict]:
     return sequences, {}, {"rows": len(responses), "attempts_after_merge": len(responses)}
 
 
-def fold_splits(
-    sequences: SequenceSet, folds: dict, fold: int, seed: int, n_folds: int
-) -> dict[str, np.ndarray]:
+def fold_splits(sequences: SequenceSet, folds: dict, fold: int, seed: int) -> dict[str, np.ndarray]:
     """Learner ids of train / validation / test for one fold, never sharing a learner."""
     ids = sequences.learner_ids
     if folds:
@@ -221,7 +219,8 @@ def fold_splits(
             pool = ids[fold_of != values[fold]]
             train, validation = learners_split(pool, fractions=(0.9, 0.1), seed=seed + fold)
     else:
-        parts = learners_kfold(ids, k=max(n_folds, 2), seed=seed)
+        # Five parts whatever --folds says (it only says how many of them are run).
+        parts = learners_kfold(ids, k=5, seed=seed)
         test = parts[fold]
         pool = np.setdiff1d(ids, test)
         train, validation = learners_split(pool, fractions=(0.9, 0.1), seed=seed + fold)
@@ -564,7 +563,7 @@ def main() -> None:
         print(f"{dataset}: {data_info[dataset]}", flush=True)
         results[dataset] = {}
         for fold in range(args.folds):
-            split = fold_splits(sequences, folds, fold, args.seed, args.folds)
+            split = fold_splits(sequences, folds, fold, args.seed)
             data: dict[str, Any] = {
                 name: sequences_subset(sequences, ids) for name, ids in split.items()
             }

@@ -422,12 +422,17 @@ def dkt_build(config: DKTConfig) -> keras.Model:
 
 
 def dkt_compile(
-    model: keras.Model, *, learning_rate: float = 1e-3, clipnorm: float = 1.0
+    model: keras.Model,
+    *,
+    learning_rate: float = 1e-3,
+    clipnorm: float = 1.0,
+    steps_per_execution: int = 1,
 ) -> keras.Model:
     """Compile with Adam, gradient clipping by norm and the per-step BCE (masked by weights)."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm),
         loss=StepBinaryCrossentropy(),
+        steps_per_execution=steps_per_execution,
     )
     return model
 

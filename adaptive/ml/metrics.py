@@ -28,7 +28,7 @@ def served_targets(
     ``predictions`` holds one P(correct) per attempt of ``sequences`` (a ``SequenceSet``, duck-
     typed) predicted from the learner's whole earlier history, as serving does
     (:func:`adaptive.ml.step.sequences_replay`, :func:`adaptive.ml.bkt.bkt_predict_sequences`).
-    NaN predictions (learners left out of a replay) are dropped.
+    Non-finite predictions are kept: the gate must see them.
     """
     offsets = np.asarray(sequences.offsets)
     lengths = np.diff(offsets)
@@ -36,7 +36,7 @@ def served_targets(
     first = np.zeros(int(offsets[-1]), dtype=bool)
     first[offsets[:-1][lengths > 0]] = True
     predictions = np.asarray(predictions, dtype=np.float64)
-    scored = ~first & np.isfinite(predictions)
+    scored = ~first
     return (
         np.asarray(sequences.correct)[scored].astype(np.float64),
         predictions[scored],

@@ -278,6 +278,7 @@ def sequences_replay(
     *,
     window: int | None = None,
     rows: np.ndarray | None = None,
+    states_only: bool = False,
 ) -> Replay:
     """Replay every learner's whole history through the served one-step update, all at once.
 
@@ -288,12 +289,19 @@ def sequences_replay(
     Each prediction is the mean logit of the attempt's skills plus its problem's bias, as the
     Keras model's target readout. ``window`` also records the state at each chunk start (for
     training with carried state); ``rows`` restricts the replay to some learner rows (the
-    predictions of the others stay NaN).
+    predictions of the others stay NaN). ``states_only`` (with ``window``) skips the predictions
+    and stops each learner at its last chunk start: all that carrying states needs.
     """
     lengths = np.diff(sequences.offsets)
+    if states_only:
+        if window is None:
+            raise ValueError("states_only needs a window")
+        steps_needed = np.maximum((lengths - 1) // window, 0) * window
+    else:
+        steps_needed = lengths
     offsets = sequences.offsets
     learner_rows = np.arange(len(lengths)) if rows is None else np.asarray(rows, dtype=np.int64)
-    order = learner_rows[np.argsort(-lengths[learner_rows], kind="stable")]
+    order = learner_rows[np.argsort(-steps_needed[learner_rows], kind="stable")]
     predictions = np.full(int(offsets[-1]), np.nan, dtype=np.float32)
     states = np.zeros((len(order), weights.state_size), dtype=np.float32)
     final_states = np.zeros((len(lengths), weights.state_size), dtype=np.float32)
@@ -305,7 +313,7 @@ def sequences_replay(
     skills_all, correct_all = sequences.skills, sequences.correct.astype(np.int64)
     problems_all = sequences.problems
     readout = weights.readout_kernel
-    sorted_lengths = lengths[order]
+    sorted_lengths = steps_needed[order]
     for t in range(int(sorted_lengths[0]) if len(order) else 0):
         # Learners are sorted longest first, so the active ones are a prefix.
         active = int((sorted_lengths > t).sum())
@@ -313,26 +321,28 @@ def sequences_replay(
             break
         learners = order[:active]
         index = offsets[learners] + t
+        skills = skills_all[index]
+        problems = None if problems_all is None else problems_all[index].astype(np.int64)
+        if not states_only:
+            hidden = states[:active, : weights.hidden_units]
+            logits = hidden @ readout + weights.readout_bias
+            valid = skills >= 0
+            picked = np.take_along_axis(logits, np.maximum(skills, 0), axis=1) * valid
+            mean = picked.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
+            if weights.problem_bias is not None and problems is not None:
+                mean = mean + weights.problem_bias[problems] * (problems > 0)
+            predictions[index] = _sigmoid(mean)
+        x = _step_input(weights, skills, correct_all[index], problems)
+        states[:active] = _recurrent_step(weights, states[:active], x)
         if (
             window is not None
-            and t
-            and t % window == 0
+            and (t + 1) % window == 0
             and chunk_states is not None
             and chunk_offsets is not None
         ):
-            chunk_states[chunk_offsets[learners] + t // window] = states[:active]
-        skills = skills_all[index]
-        hidden = states[:active, : weights.hidden_units]
-        logits = hidden @ readout + weights.readout_bias
-        valid = skills >= 0
-        picked = np.take_along_axis(logits, np.maximum(skills, 0), axis=1) * valid
-        mean = picked.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
-        problems = None if problems_all is None else problems_all[index].astype(np.int64)
-        if weights.problem_bias is not None and problems is not None:
-            mean = mean + weights.problem_bias[problems] * (problems > 0)
-        predictions[index] = _sigmoid(mean)
-        x = _step_input(weights, skills, correct_all[index], problems)
-        states[:active] = _recurrent_step(weights, states[:active], x)
+            # The state before attempt t + 1, the start of a chunk (when the learner has one).
+            more = lengths[learners] > t + 1
+            chunk_states[chunk_offsets[learners[more]] + (t + 1) // window] = states[:active][more]
         finished = sorted_lengths[:active] == t + 1
         final_states[learners[finished]] = states[:active][finished]
     return Replay(

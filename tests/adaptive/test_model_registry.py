@@ -138,6 +138,9 @@ def test_a_gru_is_trained_registered_and_judged_end_to_end(planted: PlantedCours
         assert names == ["manifest.json", "metadata.json", "model.keras", "step_weights.npz"]
         assert 0.5 < version.metrics["windowed_auc"] <= 1.0
         assert version.hyperparameters["epochs_run"] <= 6
+        # the product GRU is the consistent one (DKT+ regularisers)
+        assert version.hyperparameters["reconstruction"] == 0.1
+        assert version.hyperparameters["waviness_l2"] == 3.0
     else:
         assert names == ["bkt.json", "manifest.json", "metadata.json"]
     assert model_version_evaluate(version=version)["auc"] == pytest.approx(version.metrics["auc"])
