@@ -66,8 +66,10 @@ types: venv-dev
 	    adaptive/ml_tasks.py adaptive/planning.py adaptive/display.py adaptive/display_store.py \
 	    adaptive/ml
 
+# A fresh test database each run: one kept from an older schema (a renamed migration) would
+# otherwise be reused as it is (pyproject's --reuse-db serves the quick loop of plain pytest).
 pytest: venv-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --create-db $(PYTEST_ARGS)
 
 test: venv-dev services browser media-tools lint check-migrations check-deploy imports types pytest
 
