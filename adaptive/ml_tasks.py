@@ -22,7 +22,6 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from adaptive.models import ModelVersion, TrainingRun
-from adaptive.services.model_training import model_version_train
 from adaptive.services.retraining import (
     paths_refresh_for_scope,
     retrain_lock,
@@ -139,6 +138,11 @@ def model_retrain_task(
                     rejection_reason=f"training run {run.pk} was interrupted and restarted",
                 )
                 _run_save(run, log=run.log + "Redelivered after an interruption; restarting.\n")
+            # Imported here, not at the top: every worker's parent process imports all task
+            # modules (the default worker too), and TensorFlow should load only in the ml
+            # worker's child that trains (tests/integration: test_the_ml_task_module_...).
+            from adaptive.services.model_training import model_version_train
+
             run = model_version_train(run=run, epochs=epochs)
             if run.outcome == "promoted":
                 _refresh_paths(run)

@@ -1,8 +1,8 @@
 """Train a scope's knowledge-tracing model: the one module of the services that touches Keras.
 
-Imported by the ``ml`` Celery task (``adaptive.ml_tasks``) and the management commands only,
-never by web code (an import-linter contract forbids it), so importing TensorFlow at module
-level here is fine and nothing else needs a local import.
+Imported by the ``ml`` Celery task (``adaptive.ml_tasks``, when a training starts) and the
+management commands only, never by web code (an import-linter contract forbids it), so importing
+TensorFlow at module level here is fine.
 
 :func:`model_version_train` exports the scope's attempts, splits learners (train / validation /
 held out, stable by a hash of the id), trains the candidates and keeps the best by validation

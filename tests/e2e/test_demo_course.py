@@ -6,7 +6,7 @@ from adaptive.services.learning_paths import path_refresh
 from courses.models import Lesson, LessonBlock, Skill
 from learners.demo import media
 from learners.demo.seeding import DEMO_PASSWORD_STUDENT, DEMO_PASSWORD_TEACHER, demo_seed
-from learners.models import Enrollment
+from learners.models import Attempt, Enrollment
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
@@ -65,12 +65,24 @@ def test_demo_course_pages_render_every_block_kind(page):
     _log_in(page, "teacher", DEMO_PASSWORD_TEACHER, "**/studio/")  # teachers land there
     page.goto(page.base_url + f"/studio/courses/{course.slug}/class/")
     # As `make run` does: the demo learners' mastery from their seeded answers. The heatmap must
-    # show a number for every enrolled learner and skill (an empty one fails).
-    skills = Skill.objects.filter(course=course).count()
+    # show a number for exactly the learner x skill cells with the learner's own answers, and
+    # "not started" for the others (docs/mastery-display.md): an empty one fails.
     learners = Enrollment.objects.filter(course=course).count()
+    answered = (
+        Attempt.objects.filter(course=course, user__enrollments__course=course)
+        .values_list("user_id", "exercise__skills")
+        .distinct()
+        .count()
+    )
+    assert answered > learners
     assert page.locator("[data-empty='heatmap']").count() == 0
     assert page.locator("table.heatmap tbody tr").count() == learners
-    assert page.locator("table.heatmap tbody td:not(.m-none)").count() == learners * skills
+    assert page.locator("table.heatmap tbody td:not(.m-none)").count() == answered
+    blank = page.locator("table.heatmap tbody td.m-none")
+    assert blank.count() == learners * Skill.objects.filter(course=course).count() - answered
+    assert {blank.nth(n).get_attribute("data-status") for n in range(blank.count())} <= {
+        "not_started"
+    }
     screenshot(page, "33-demo-class-dashboard")
     page.goto(page.base_url + f"/studio/courses/{course.slug}/skills/")
     assert page.locator("svg.skill-graph g.node").count() >= 10

@@ -162,7 +162,7 @@ def test_student_journey(page):
     assert page.get_by_text(
         "Lessons complete: 1 of 2. Exercises solved: 1 of 1. 66.7% of the course done."
     ).is_visible()
-    assert page.get_by_text("1 correct answers out of 2.").is_visible()
+    assert page.get_by_text("Right answers: 1 of 2.").is_visible()
     # The adaptive loop answered both attempts (this fails if it writes nothing): mastery bars
     # and explained steps, never the empty states.
     adaptive_loop_wrote(User.objects.get(username="grace"), Course.objects.get(slug="python"), 2)
@@ -171,6 +171,13 @@ def test_student_journey(page):
     assert page.locator(".path-steps li").count() >= 1
     assert page.locator(".path-steps .meta").first.inner_text().strip() != ""
     assert page.locator("[data-empty='learning-path'], [data-empty='mastery']").count() == 0
+    # The path respects progress: the completed lesson is not offered again (but as a review).
+    completed = LessonEvent.objects.filter(verb="completed", block__isnull=True).latest("id")
+    for step in page.locator(".path-steps li").all():
+        if f"/lessons/{completed.lesson_id}/" in (
+            step.locator("a").first.get_attribute("href") or ""
+        ):
+            assert "review" in step.inner_text().lower()
     assert page.locator("#activity .badge.wrong").count() == 1
     screenshot(page, "05-student-dashboard")
     # narrow screens: the lesson still fits

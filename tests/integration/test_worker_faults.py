@@ -18,7 +18,7 @@ from adaptive.models import LearnerState, LearningPath, ModelVersion, SkillMaste
 from adaptive.services.learning_paths import path_refresh
 from adaptive.services.model_training import model_version_train
 from adaptive.services.retraining import _lock_key, training_run_request
-from courses.models import Exercise
+from courses.models import MAX_ATTEMPTS_LIMIT, Exercise
 from learners.bulk import rows_insert, students_enrol_bulk
 from learners.models import Attempt, User
 from learners.services import attempt_submit
@@ -35,7 +35,9 @@ def course_with_history(*, learners: int, attempts: int, seed: int = 5):
     skills = [SkillFactory(course=course, name=f"Skill {i}") for i in range(8)]
     exercises: list[Exercise] = []
     for index in range(16):
-        exercise = ExerciseFactory(course=course)
+        # Simulated histories answer an exercise more often than the default 3 attempts allow;
+        # these tests are about delivery, not the attempt policy (tests/learners has that).
+        exercise = ExerciseFactory(course=course, max_attempts=MAX_ATTEMPTS_LIMIT)
         exercise.skills.set([skills[index // 2]])
         exercises.append(exercise)
     ids = students_enrol_bulk(course_id=course.pk, username_prefix="sim-", count=learners)
