@@ -1,5 +1,6 @@
-"""PostgreSQL stops under load and comes back: the API answers 503 JSON with Retry-After while it
-is down (never an HTML 500), and everything recovers by itself once it is up again.
+"""PostgreSQL stops for 20 s while 20 students answer and read through the API, and comes back:
+the API answers 503 JSON with Retry-After while it is down (never an HTML 500), no attempt that
+was answered 201 is lost, and everything recovers by itself once it is up again.
 
 A PRIVATE PostgreSQL cluster (initdb + pg_ctl on a free port, in a temporary folder) serves a real
 gunicorn; the shared server the other tests use is never touched. Skipped where PostgreSQL's
@@ -26,7 +27,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = Path(os.environ.get("PATHWISE_PG_BIN", "/usr/lib/postgresql/15/bin"))
-OUTAGE_SECONDS = 10
+OUTAGE_SECONDS = 20
+STUDENTS = 20
 
 pytestmark = pytest.mark.skipif(
     not (PG_BIN / "initdb").exists(), reason=f"PostgreSQL server binaries not found in {PG_BIN}"
@@ -107,15 +109,26 @@ def cluster() -> Iterator[Cluster]:
 
 SEED = """
 from courses.models import Course
+from courses.services import ChoiceData, exercise_create
 from learners.models import User
+from learners.services import enrollment_create
 from rest_framework.authtoken.models import Token
-teacher = User.objects.create_user("outage-teacher", password=None, role="teacher")
-student = User.objects.create_user("outage-student", password=None)
 from django.utils import timezone
-Course.objects.create(
+teacher = User.objects.create_user("outage-teacher", password=None, role="teacher")
+course = Course.objects.create(
     owner=teacher, title="Outage", slug="outage", status="published", published_at=timezone.now()
 )
-print(Token.objects.create(user=student).key)
+exercise = exercise_create(
+    course=course, kind="single", title="Two", prompt_md="1 + 1?",
+    choices=[ChoiceData("2", True), ChoiceData("3", False)],
+)
+right = exercise.choices.get(is_correct=True).pk
+tokens = []
+for n in range(__STUDENTS__):
+    student = User.objects.create_user(f"outage-student-{n}", password=None)
+    enrollment_create(user=student, course=course)
+    tokens.append(Token.objects.create(user=student).key)
+print(exercise.pk, right, " ".join(tokens))
 """
 
 
@@ -131,7 +144,7 @@ class Answer:
 
 
 @pytest.fixture(scope="module")
-def server(cluster: Cluster) -> Iterator[tuple[str, str]]:
+def server(cluster: Cluster) -> Iterator[tuple[str, list[str], int, int]]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -141,10 +154,14 @@ def server(cluster: Cluster) -> Iterator[tuple[str, str]]:
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     seeded = subprocess.run(
-        [*manage, "shell", "-c", SEED], cwd=ROOT, env=env, capture_output=True, text=True
+        [*manage, "shell", "-c", SEED.replace("__STUDENTS__", str(STUDENTS))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert seeded.returncode == 0, seeded.stderr
-    token = seeded.stdout.strip().splitlines()[-1]
+    exercise, right, *tokens = seeded.stdout.strip().splitlines()[-1].split()
     port = _free_port()
     log = open(cluster.folder / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
     web = subprocess.Popen(
@@ -157,6 +174,8 @@ def server(cluster: Cluster) -> Iterator[tuple[str, str]]:
             f"127.0.0.1:{port}",
             "--workers",
             "2",
+            "--threads",
+            "4",
             "--timeout",
             "30",
         ],
@@ -174,18 +193,24 @@ def server(cluster: Cluster) -> Iterator[tuple[str, str]]:
                     "gunicorn did not start:\n" + (cluster.folder / "gunicorn.log").read_text()
                 )
             time.sleep(0.2)
-        yield base, token
+        yield base, tokens, int(exercise), int(right)
     finally:
         web.terminate()
         web.wait(timeout=30)
         log.close()
 
 
-def _get(base: str, path: str, token: str | None = None) -> Answer:
+def _get(base: str, path: str, token: str | None = None, body: dict | None = None) -> Answer:
     headers = {"Host": "localhost"}
     if token:
         headers["Authorization"] = f"Token {token}"
-    request = urllib.request.Request(base + path, headers=headers)  # noqa: S310 - our server
+    data = None
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        data = json.dumps(body).encode()
+    request = urllib.request.Request(  # noqa: S310 - our server
+        base + path, headers=headers, data=data
+    )
     sent = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our server
@@ -206,29 +231,32 @@ def _get(base: str, path: str, token: str | None = None) -> Answer:
 
 
 def test_api_answers_503_json_during_an_outage_and_recovers_by_itself(cluster, server) -> None:
-    base, token = server
+    base, tokens, exercise, right = server
     paths = [
+        ("/api/v1/attempts", {"exercise": exercise, "answer": right}),
         ("/api/v1/courses", None),
-        ("/api/v1/courses?page=1", None),
-        ("/api/v1/me", token),
-        ("/api/v1/enrollments", token),
-        ("/api/v1/modules?course=1", token),
+        ("/api/v1/me", None),
+        ("/api/v1/attempts", {"exercise": exercise, "answer": right}),
+        ("/api/v1/enrollments", None),
+        ("/api/v1/modules?course=1", None),
         ("/courses/", None),
     ]
     answers: list[Answer] = []
     stop = threading.Event()
 
-    def load(offset: int) -> None:
-        index = offset
+    def load(student: int) -> None:
+        index = student
         while not stop.is_set():
-            path, auth = paths[index % len(paths)]
-            answers.append(_get(base, path, auth))
+            path, body = paths[index % len(paths)]
+            answers.append(_get(base, path, tokens[student], body))
             index += 1
 
-    clients = [threading.Thread(target=load, args=(n,)) for n in range(4)]
+    # given 20 students answering and reading through the API
+    clients = [threading.Thread(target=load, args=(n,)) for n in range(STUDENTS)]
     for client in clients:
         client.start()
-    time.sleep(2)
+    time.sleep(3)
+    # when PostgreSQL stops for 20 s
     cluster.stop()
     stopped_at = time.monotonic()  # pg_ctl stop -m fast returns once the server is gone
     time.sleep(OUTAGE_SECONDS)
@@ -262,10 +290,28 @@ def test_api_answers_503_json_during_an_outage_and_recovers_by_itself(cluster, s
     assert pages
     assert {a.status for a in pages} == {503}
     # Back up: everything answers normally without any restart of the web process.
-    assert {a.status for a in after} == {200}
-    recovered = min(a.at for a in api if a.at > up_at and a.status == 200) - up_at
+    assert {a.status for a in after} <= {200, 201}
+    # No attempt that was answered 201 is lost: each is stored, once.
+    accepted = [json.loads(a.body)["id"] for a in answers if a.status == 201]
+    assert accepted
+    stored = _attempt_ids(cluster)
+    assert sorted(set(accepted) & stored) == sorted(accepted)
+    recovered = min(a.at for a in api if a.at > up_at and a.status in (200, 201)) - up_at
     sys.stdout.write(
-        f"\nPostgreSQL down {OUTAGE_SECONDS} s: {len(during)} API answers during it, all 503 JSON "
-        f"with Retry-After; first 200 {recovered:.2f} s after it was up; {len(after)} answers "
-        "later, all 200; 0 HTML, 0 500.\n"
+        f"\nPostgreSQL down {OUTAGE_SECONDS} s under {STUDENTS} students: {len(during)} API "
+        f"answers during it, all 503 JSON with Retry-After; first success {recovered:.2f} s after "
+        f"it was up; {len(after)} answers later, all 200/201; {len(accepted)} attempts accepted, "
+        "0 lost; 0 HTML, 0 500.\n"
     )
+
+
+def _attempt_ids(cluster: Cluster) -> set[int]:
+    import psycopg2
+
+    connection = psycopg2.connect(cluster.url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM learners_attempt")
+            return {row[0] for row in cursor.fetchall()}
+    finally:
+        connection.close()
