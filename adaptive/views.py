@@ -36,6 +36,7 @@ from adaptive.exceptions import (
 from adaptive.models import ModelVersion, TrainingRun
 from adaptive.selectors import training_run_list
 from adaptive.services.retraining import training_run_request
+from adaptive.serving import serving_status
 from adaptive.tasks import learner_replan_queue
 from courses.exceptions import ApplicationError
 from courses.models import Course, Skill
@@ -375,6 +376,9 @@ def _models_context(course: Course) -> dict[str, object]:
         "training_run": run.run if run else None,
         "run": run,
         "last_device": next((device_label(row.device) for row in reversed(rows) if row.device), ""),
+        # An active artifact that fails verification is never served (adaptive.serving): say
+        # which version serves instead, as the admin does.
+        "serving": serving_status(course_id=course.pk),
     }
 
 

@@ -222,3 +222,40 @@ def test_answers_applied_without_a_re_plan_are_caught_up_by_the_panel(client, cl
     page = client.get(url).content.decode()
     assert 'data-updating="false"' in page
     assert 'data-status="learning"><span class="skill-name">Equations' in page
+
+
+def test_the_class_dashboard_says_which_version_serves_when_the_active_one_fails_verification(
+    client, classroom, settings, tmp_path
+):
+    from adaptive.ml.artifacts import artifact_save
+    from adaptive.ml.bkt import BKTParams
+
+    # given a verified earlier version and an active one whose manifest hash is blank
+    settings.PATHWISE_MODEL_ROOT = tmp_path
+    skills = list(classroom.course.skills.order_by("pk"))
+    saved = artifact_save(tmp_path / "v1", metadata={}, bkt=BKTParams.default(len(skills)))
+    now = timezone.now()
+    verified = ModelVersion.objects.create(
+        course=classroom.course,
+        kind="bkt",
+        status="retired",
+        activated_at=now - timedelta(hours=1),
+        skill_vocabulary=[skill.pk for skill in skills],
+        artifact_path="v1",
+        artifact_sha256=saved.sha256,
+        manifest_sha256=saved.manifest_sha256,
+    )
+    broken = ModelVersion.objects.create(
+        course=classroom.course, kind="bkt", status="active", activated_at=now
+    )
+    client.force_login(classroom.teacher)
+
+    page = client.get(reverse("adaptive:class_dashboard", args=["algebra"])).content.decode()
+
+    # then the teacher reads which version serves, in words, and the raw reason stays out
+    assert 'data-serving="fallback"' in page
+    assert (
+        f"Version {broken.pk}, the one marked in use, could not be verified (a file of it is "
+        f"missing or changed), so your learners are served by version {verified.pk}"
+    ) in page
+    assert "artifact refused" not in page
