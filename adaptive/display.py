@@ -276,6 +276,14 @@ def shown_mastery(
             started = [s for s in dict.fromkeys(related) if statuses.get(s) != NOT_STARTED]
             started = [s for s in started if s in statuses]
             estimate = raw.get(skill) if started else None
+            ceilings = [state.values[p] for p in requires if p in started]
+            if estimate is not None and ceilings:
+                # An estimate leans on the learner's own answers: never above what they showed
+                # on a prerequisite they answered (a skill is not known better than what it
+                # needs), and none at all when that leaves nothing to say.
+                estimate = min(estimate, *ceilings)
+            if estimate is not None and percent_of(estimate) == 0:
+                estimate = None
             shown[skill] = ShownSkill(
                 skill_id=skill,
                 name=name,
@@ -362,6 +370,11 @@ def rule_violations(
             found["evidence"] += 1
         if item.estimate_percent is not None and (item.is_started or not item.estimate_from):
             found["evidence"] += 1
+        if item.estimate_percent is not None and any(
+            shown[p].percent is not None and item.estimate_percent > shown[p].percent
+            for p in graph.prerequisites[skill]
+        ):
+            found["coherence"] += 1
         expected = status_of(after.values.get(skill), config)
         if item.status != expected or (item.percent is None) != (item.value is None):
             found["vocabulary"] += 1

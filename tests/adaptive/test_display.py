@@ -67,8 +67,18 @@ def test_an_estimate_appears_only_as_an_estimate_with_its_reason():
 
     assert fractions.status == NOT_STARTED
     assert fractions.percent is None
-    assert fractions.estimate_percent == 60
+    # the model's 60%, but never above the 54% shown on the prerequisite it leans on
+    assert fractions.estimate_percent == 54
     assert fractions.estimate_from == ("Integer arithmetic",)
+
+
+def test_a_wrong_answer_on_a_prerequisite_leaves_no_confident_estimate_of_what_needs_it():
+    # the smoke run of make run: a wrong answer on Integer arithmetic, and the model said 72%
+    state = attempt_fold(DisplayState(), [1], False, {1: 0.1, 2: 0.72}, GRAPH, CONFIG)
+
+    shown = shown_mastery(state, {1: 0.1, 2: 0.72}, GRAPH, CONFIG)
+
+    assert (shown[1].percent, shown[2].estimate_percent) == (0, None)
 
 
 def test_one_wrong_and_one_right_answer_are_not_mastery():
