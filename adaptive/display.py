@@ -370,9 +370,10 @@ def rule_violations(
             found["evidence"] += 1
         if item.estimate_percent is not None and (item.is_started or not item.estimate_from):
             found["evidence"] += 1
-        if item.estimate_percent is not None and any(
-            shown[p].percent is not None and item.estimate_percent > shown[p].percent
-            for p in graph.prerequisites[skill]
+        estimate = item.estimate_percent
+        prerequisite_percents = [shown[p].percent for p in graph.prerequisites[skill]]
+        if estimate is not None and any(
+            percent is not None and estimate > percent for percent in prerequisite_percents
         ):
             found["coherence"] += 1
         expected = status_of(after.values.get(skill), config)
