@@ -304,6 +304,7 @@ def lesson_player(request: HttpRequest, slug: str, lesson_id: int) -> HttpRespon
             "is_completed": is_completed,
             "position": index + 1,
             "lesson_count": len(outline),
+            "media_cross_origin": settings.PATHWISE_MEDIA_CROSS_ORIGIN,
         },
     )
 

@@ -311,6 +311,9 @@ PATHWISE_PATH_MAX_STEPS = env.int("PATHWISE_PATH_MAX_STEPS", default=5)
 # admin's layout); attribute styles cannot run script. PATHWISE_MEDIA_ORIGINS adds the origin of
 # an S3-compatible media store (config/settings/production.py) to images and media.
 PATHWISE_MEDIA_ORIGINS = env.list("PATHWISE_MEDIA_ORIGINS", default=[])
+# True when media are served from another origin (production with an S3 bucket): the players
+# then load them with CORS, which captions need.
+PATHWISE_MEDIA_CROSS_ORIGIN = False
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -34,6 +34,10 @@ EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.s
 # Uploaded media in an S3-compatible store when PATHWISE_S3_BUCKET is set (config/storage.py);
 # the browser loads them from there, so the policy names that origin for images and media.
 _media_storage, _media_origins = s3_media_settings(env)
+# Media from another origin: captions (<track>) load only with CORS, so the players ask for it
+# (crossorigin="anonymous"); the store must answer with CORS headers (MinIO does by default; an
+# AWS bucket needs a CORS rule: docs/hardening.md).
+PATHWISE_MEDIA_CROSS_ORIGIN = _media_storage is not None
 if _media_storage is not None:
     STORAGES = {**STORAGES, "default": _media_storage}
     _directives = CONTENT_SECURITY_POLICY["DIRECTIVES"]

@@ -5,6 +5,7 @@ The server is moto's S3 server (`moto[server]` from PyPI), started here as its o
 free port: a real HTTP server speaking the S3 API, as MinIO does in docker-compose.yml.
 """
 
+import os
 import socket
 import subprocess
 import sys
@@ -91,7 +92,8 @@ def s3_storage(s3_endpoint, monkeypatch):
         STORAGES={
             "default": storage,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
+        },
+        PATHWISE_MEDIA_CROSS_ORIGIN=True,  # as production.py sets it with a bucket
     ):
         storages._storages = {}  # storages are built once per settings: rebuild them
         yield storage
@@ -133,7 +135,8 @@ def test_an_uploaded_video_is_stored_in_s3_and_plays_back_with_range(s3_storage)
     ).get_object(Bucket=BUCKET, Key=block.media.name)
     assert stored["Body"].read() == video
 
-    # The lesson page points the player at the store, with a signed URL.
+    # The lesson page points the player at the store, with a signed URL, and asks for the media
+    # with CORS (captions from another origin need it).
     client = Client()
     client.force_login(student)
     page = client.get(f"/courses/{course.slug}/lessons/{lesson.pk}/").content.decode()
@@ -141,6 +144,7 @@ def test_an_uploaded_video_is_stored_in_s3_and_plays_back_with_range(s3_storage)
     assert url.startswith(s3_storage["OPTIONS"]["endpoint_url"])
     assert "X-Amz-Signature=" in url
     assert url.replace("&", "&amp;") in page
+    assert '<video controls preload="metadata" playsinline crossorigin="anonymous"' in page
 
     whole = _get(url)
     part = _get(url, Range="bytes=100-199")
@@ -169,3 +173,26 @@ def test_a_public_url_gives_plain_urls_and_its_origin(monkeypatch) -> None:
     assert storage["OPTIONS"]["querystring_auth"] is False
     assert storage["OPTIONS"]["custom_domain"] == "media.example.org/pathwise-media"
     assert origins == ["https://media.example.org"]
+
+
+def test_production_asks_for_media_with_cors_exactly_when_they_come_from_a_bucket() -> None:
+    def production(extra: dict[str, str]) -> str:
+        code = (
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.PATHWISE_MEDIA_CROSS_ORIGIN)"
+        )
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SECRET_KEY": "x" * 60,
+            "DJANGO_ALLOWED_HOSTS": "learn.example.org",
+            **extra,
+        }
+        if "PATHWISE_S3_BUCKET" not in extra:
+            env.pop("PATHWISE_S3_BUCKET", None)
+        return subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    assert production({}) == "False"
+    assert production({"PATHWISE_S3_BUCKET": "pathwise-media"}) == "True"
