@@ -19,7 +19,7 @@ from adaptive.exceptions import (
 from adaptive.models import TrainingRun
 from adaptive.selectors import (
     course_learner_ids,
-    course_mastery_matrix,
+    course_roster,
     learning_path_list_for_user,
     model_version_list,
 )
@@ -156,7 +156,7 @@ class CourseMasteryView(APIView):
         course = _editable_course(request, pk)
         paginator = StandardPagination()
         learner_ids = paginator.paginate_queryset(course_learner_ids(course=course), request, self)
-        matrix = course_mastery_matrix(course=course, learner_ids=list(learner_ids or []))
+        matrix = course_roster(course=course, learner_ids=list(learner_ids or []))
         shown = class_shown(course_id=course.pk, user_ids=[pk for pk, _name in matrix.learners])
         cells = [
             [shown[user_id].get(skill_id) for skill_id, _name in matrix.skills]

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db.models import F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.utils.translation import gettext
 
 from adaptive.models import (
     LearnerState,
     LearningPath,
     ModelVersion,
     PathStep,
-    SkillMastery,
     TrainingRun,
 )
-from adaptive.planning import reason_sentence
 from courses.models import Course, Exercise, Skill
 from learners.models import Attempt, Enrollment, User
 
@@ -73,40 +69,20 @@ def learning_path_list_for_user(*, user: Any, course_id: int | None = None) -> l
     return list(paths.order_by("course__title").prefetch_related(Prefetch("steps", queryset=steps)))
 
 
-def skill_mastery_list_for_user(
-    *, user: Any, course_id: int | None = None
-) -> QuerySet[SkillMastery]:
-    """The user's mastery of every skill, by course then skill name."""
-    mastery = SkillMastery.objects.filter(user=user).select_related("skill", "course")
-    if course_id is not None:
-        mastery = mastery.filter(course_id=course_id)
-    return mastery.order_by("course__title", "skill__name")
-
-
 @dataclass(frozen=True)
-class MasteryMatrix:
+class CourseRoster:
+    """A page of a course's learners and its skills: the axes of the class heatmap."""
+
     skills: list[tuple[int, str]]
     learners: list[tuple[int, str]]
-    # rows follow `learners`, columns follow `skills`; None where nothing is stored yet
-    probabilities: list[list[float | None]]
 
 
-def course_mastery_matrix(*, course: Course, learner_ids: list[int]) -> MasteryMatrix:
-    """Learners x skills mastery of a course (the class heatmap), in two queries."""
+def course_roster(*, course: Course, learner_ids: list[int]) -> CourseRoster:
+    """The course's skills and the given learners' names, in two queries."""
     skills = list(Skill.objects.filter(course=course).order_by("pk").values_list("pk", "name"))
     names = dict(User.objects.filter(pk__in=learner_ids).values_list("pk", "username"))
-    cells = mastery_heatmap(skills=skills, user_ids=learner_ids).cells
-    matrix: list[list[float | None]] = [
-        [
-            round(cells[user_id][skill_id], 4) if skill_id in cells.get(user_id, {}) else None
-            for skill_id, _ in skills
-        ]
-        for user_id in learner_ids
-    ]
-    return MasteryMatrix(
-        skills=skills,
-        learners=[(user_id, names.get(user_id, "")) for user_id in learner_ids],
-        probabilities=matrix,
+    return CourseRoster(
+        skills=skills, learners=[(user_id, names.get(user_id, "")) for user_id in learner_ids]
     )
 
 
@@ -124,22 +100,6 @@ def course_learner_ids(*, course: Course) -> QuerySet:
 
 
 @dataclass(frozen=True)
-class MasteryRow:
-    skill_id: int
-    skill_name: str
-    probability: float
-
-
-@dataclass(frozen=True)
-class PathStepRow:
-    position: int
-    title: str
-    url_kind: str  # "lesson" or "exercise"
-    lesson_id: int | None
-    reason: str
-
-
-@dataclass(frozen=True)
 class ModelVersionRow:
     id: int
     kind: str
@@ -148,68 +108,6 @@ class ModelVersionRow:
     created_at: datetime
     # What the training really ran on ("cpu", "gpu"), as the training recorded it.
     device: str = ""
-
-
-@dataclass
-class Heatmap:
-    skills: list[tuple[int, str]] = field(default_factory=list)
-    # user id -> skill id -> probability
-    cells: dict[int, dict[int, float]] = field(default_factory=dict)
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.cells
-
-
-def skill_mastery_rows_for_user(*, user: Any, course_ids: Iterable[int]) -> list[MasteryRow]:
-    """The user's mastery per skill in the given courses, by skill name."""
-    rows = (
-        SkillMastery.objects.filter(user=user, skill__course_id__in=list(course_ids))
-        .order_by("skill__name")
-        .values_list("skill_id", "skill__name", "probability")
-    )
-    return [MasteryRow(skill_id, name, float(probability)) for skill_id, name, probability in rows]
-
-
-def learning_path_steps_for_user(*, user: Any, course_id: int) -> list[PathStepRow]:
-    """The user's current path steps in a course, each with its sentence."""
-    steps = (
-        PathStep.objects.filter(path__user=user, path__course_id=course_id)
-        .select_related("lesson", "exercise", "skill")
-        .prefetch_related("exercise__blocks")
-        .order_by("position")
-    )
-    result = []
-    for step in steps:
-        lesson, exercise = step.lesson, step.exercise
-        lesson_id = lesson.pk if lesson else None
-        if exercise is not None and lesson_id is None:
-            blocks = list(exercise.blocks.all())
-            lesson_id = blocks[0].lesson_id if blocks else None
-        reason = step.reason if isinstance(step.reason, dict) else {}
-        result.append(
-            PathStepRow(
-                position=step.position,
-                title=lesson.title if lesson else str(exercise),
-                url_kind="lesson" if lesson else "exercise",
-                lesson_id=lesson_id,
-                reason=reason_sentence(reason, gettext) if reason else "",
-            )
-        )
-    return result
-
-
-def mastery_heatmap(*, skills: Sequence[tuple[int, str]], user_ids: Sequence[int]) -> Heatmap:
-    """Learners x skills mastery for a class (cells missing where nothing is stored yet)."""
-    heatmap = Heatmap(skills=list(skills))
-    if not user_ids or not skills:
-        return heatmap
-    rows = SkillMastery.objects.filter(
-        user_id__in=list(user_ids), skill_id__in=[skill_id for skill_id, _ in skills]
-    ).values_list("user_id", "skill_id", "probability")
-    for user_id, skill_id, probability in rows:
-        heatmap.cells.setdefault(user_id, {})[skill_id] = float(probability)
-    return heatmap
 
 
 def model_version_rows_for_course(*, course_id: int, limit: int = 20) -> list[ModelVersionRow]:

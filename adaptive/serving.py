@@ -4,11 +4,12 @@ Serving needs no TensorFlow: a GRU version is served from its exported NumPy ste
 GRU step per attempt from the stored `LearnerState`), a BKT version from its parameters. A
 course without an active model is served by BKT with default parameters (cold start).
 
-An artifact is verified before it is loaded (`artifact_check`, the one place that decides what
-"verified" means). When the active version's artifact fails, the course is served by the last
-version of its scope that verifies (then the global model, then the cold start): online updates
-and refreshes go on, the failure is logged once per process, and `serving_status` tells the
-admin and the class dashboard which version serves and why.
+An artifact is verified before it is loaded (`_artifact_load`: `adaptive.ml.artifacts` checks
+the manifest hash stored on the version, then every file against the manifest). When the active
+version's artifact fails, the course is served by the last version of its scope that verifies
+(then the global model, then the cold start): online updates and refreshes go on, the failure is
+logged once per process, and `serving_status` tells the admin and the class dashboard which
+version serves and why.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 from django.db.models import Q
 
-from adaptive.ml.artifacts import ArtifactError, artifact_load, artifact_verify
+from adaptive.ml.artifacts import ArtifactError, artifact_load
 from adaptive.ml.bkt import BKTParams, bkt_update
 from adaptive.ml.step import (
     StepWeights,
@@ -127,17 +127,9 @@ class Runtime:
         return float(np.mean(self.correct_probability(mastery)[skills]))
 
 
-def artifact_check(version: ModelVersion) -> None:
-    """Raise `ArtifactError` unless the version's files are the ones the database recorded.
-
-    The one place that decides what "verified" means for serving: the manifest's sha256 stored
-    on the version, and every file against the manifest (a blank hash is refused).
-    """
-    artifact_verify(Path(version.artifact_directory), version.manifest_sha256 or "")
-
-
 def _artifact_load(version: ModelVersion):
-    # artifact_load verifies the manifest and every file before it reads anything.
+    # What "verified" means lives in adaptive.ml.artifacts: the manifest's sha256 stored on the
+    # version (a blank one is refused), then every file against the manifest, before any read.
     return artifact_load(version.artifact_directory, manifest_sha256=version.manifest_sha256 or "")
 
 
