@@ -9,19 +9,24 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from adaptive.exceptions import ApplicationError
 from adaptive.models import (
+    MASTERY_SKILL_DTYPE,
     LearnerState,
     LearningPath,
     ModelVersion,
     PathStep,
-    SkillMastery,
     TrainingRun,
 )
+from adaptive.selectors import mastery_raw_for_learner
 from adaptive.services.model_versions import model_version_activate, model_version_rollback
 from adaptive.services.retraining import paths_refresh_request, training_run_request
 from adaptive.serving import serving_status
+from courses.models import Skill
 
 
 @admin.register(ModelVersion)
@@ -170,21 +175,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(SkillMastery)
-class SkillMasteryAdmin(ReadOnlyAdmin):
-    list_display = ("user", "skill", "course", "probability", "model_version", "updated_at")
-    list_filter = ("course", "model_version")
-    search_fields = ("user__username", "skill__name")
-    list_select_related = ("user", "skill", "course", "model_version")
-    raw_id_fields = ("user", "skill", "course", "model_version")
-
-
 @admin.register(LearnerState)
 class LearnerStateAdmin(ReadOnlyAdmin):
+    """One row per learner and course: the model's state and its raw mastery vector."""
+
     list_display = (
         "user",
         "course",
         "model_version",
+        "skills_count",
         "attempts_count",
         "last_attempt_id",
         "updated_at",
@@ -192,8 +191,28 @@ class LearnerStateAdmin(ReadOnlyAdmin):
     list_filter = ("course", "model_version")
     search_fields = ("user__username",)
     list_select_related = ("user", "course", "model_version")
-    exclude = ("state",)
+    exclude = ("state", "mastery", "mastery_skill_ids")
+    readonly_fields = ("mastery_list",)
     raw_id_fields = ("user", "course", "model_version")
+
+    @admin.display(description=_("skills with an estimate"))
+    def skills_count(self, state: LearnerState) -> int:
+        return len(state.mastery_skill_ids or b"") // MASTERY_SKILL_DTYPE.itemsize
+
+    @admin.display(description=_("raw mastery (the model's estimate, not what is shown)"))
+    def mastery_list(self, state: LearnerState) -> str:
+        raw = mastery_raw_for_learner(user_id=state.user_id, course_id=state.course_id)
+        names = dict(Skill.objects.filter(pk__in=list(raw)).values_list("pk", "name"))
+        rows = sorted(
+            (names.get(skill_id) or gettext("deleted skill %(id)s") % {"id": skill_id}, value)
+            for skill_id, value in raw.items()
+        )
+        if not rows:
+            return gettext("none stored yet")
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{}: {}</li>", ((name, f"{v:.4f}") for name, v in rows)),
+        )
 
 
 class PathStepInline(admin.TabularInline):

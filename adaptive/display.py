@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 NOT_STARTED = "not_started"
 LEARNING = "learning"
@@ -57,6 +58,12 @@ class DisplayGraph:
         return list(self.prerequisites)
 
     def dependents(self) -> dict[int, list[int]]:
+        """skill id -> the skills that list it as a direct prerequisite (computed once)."""
+        return self._dependents
+
+    @cached_property
+    def _dependents(self) -> dict[int, list[int]]:
+        # Cached: a refresh folds and shows thousands of learners on one graph.
         result: dict[int, list[int]] = {skill: [] for skill in self.prerequisites}
         for skill, requires in self.prerequisites.items():
             for prerequisite in requires:
@@ -167,21 +174,38 @@ def attempt_fold(
     whatever the model outputs.
     """
     new = state.copy()
+    _attempt_fold_into(new, skill_ids, is_correct, raw, graph, config, dependents=dependents)
+    return new
+
+
+def _attempt_fold_into(
+    new: DisplayState,
+    skill_ids: Sequence[int],
+    is_correct: bool,
+    raw: Mapping[int, float],
+    graph: DisplayGraph,
+    config: DisplayConfig,
+    *,
+    dependents: Mapping[int, Sequence[int]] | None = None,
+) -> None:
+    # In place: each skill is read before it is written within one attempt (attempted skills
+    # once each, neighbours exclude them), so folding into the state itself equals folding into
+    # a copy, without copying four dicts per attempt of a refresh.
     new.folded += 1
     attempted = [s for s in dict.fromkeys(skill_ids) if s in graph.prerequisites]
     for skill in attempted:
-        before = state.values.get(skill)
+        before = new.values.get(skill)
         estimate = min(max(float(raw.get(skill, 0.0)), 0.0), 1.0)
         if is_correct:
-            new.right[skill] = state.right.get(skill, 0) + 1
-            new.streak[skill] = state.streak.get(skill, 0) + 1
+            new.right[skill] = new.right.get(skill, 0) + 1
+            new.streak[skill] = new.streak.get(skill, 0) + 1
             value = min(estimate, evidence_cap(new.right[skill], config))
             if new.streak[skill] >= config.streak:
                 value = max(value, config.threshold)
             new.values[skill] = value if before is None else max(before, value)
         else:
             new.streak[skill] = 0
-            value = min(estimate, evidence_cap(state.right.get(skill, 0), config))
+            value = min(estimate, evidence_cap(new.right.get(skill, 0), config))
             new.values[skill] = value if before is None else min(before, value)
     if dependents is None:
         dependents = graph.dependents()
@@ -191,7 +215,7 @@ def attempt_fold(
         related = graph.prerequisites[skill] if is_correct else dependents.get(skill, ())
         neighbours.update(s for s in related if s not in touched)
     for skill in sorted(neighbours):
-        before = state.values.get(skill)
+        before = new.values.get(skill)
         if before is None:  # evidence rule: a neighbour's answer never starts a skill
             continue
         estimate = min(max(float(raw.get(skill, before)), 0.0), 1.0)
@@ -202,7 +226,6 @@ def attempt_fold(
             new.values[skill] = max(before, min(estimate, ceiling))
         else:
             new.values[skill] = min(before, max(estimate, before - config.neighbour_step))
-    return new
 
 
 def attempts_fold(
@@ -214,10 +237,9 @@ def attempts_fold(
 ) -> DisplayState:
     """Fold several attempts with the same (latest) raw estimate, e.g. a batch caught up at once."""
     dependents = graph.dependents()
+    state = state.copy()
     for skill_ids, is_correct in attempts:
-        state = attempt_fold(
-            state, skill_ids, is_correct, raw, graph, config, dependents=dependents
-        )
+        _attempt_fold_into(state, skill_ids, is_correct, raw, graph, config, dependents=dependents)
     return state
 
 
@@ -296,7 +318,7 @@ def shown_mastery(
             continue
         caveat: tuple[str, ...] = ()
         if status == MASTERED:
-            caveat = tuple(_names(graph, [p for p in requires if statuses.get(p) in WEAK_STATUSES]))
+            caveat = _caveat(graph, requires, statuses.get)
         shown[skill] = ShownSkill(
             skill_id=skill,
             name=name,
@@ -306,6 +328,37 @@ def shown_mastery(
             caveat=caveat,
         )
     return shown
+
+
+def _caveat(
+    graph: DisplayGraph, requires: Iterable[int], status: Callable[[int], str | None]
+) -> tuple[str, ...]:
+    """Names of the direct prerequisites still weak (not started, learning) of a mastered skill."""
+    return tuple(_names(graph, [p for p in requires if status(p) in WEAK_STATUSES]))
+
+
+def shown_for_planning(
+    state: DisplayState, graph: DisplayGraph, config: DisplayConfig
+) -> tuple[dict[int, float], dict[int, tuple[str, ...]]]:
+    """The part of `shown_mastery` the planner reads, without building every skill.
+
+    (shown value of every started skill, caveat of every mastered skill that has one): equal to
+    `{s: v.value for v in shown_mastery(...) if v.value is not None}` and the non-empty
+    `v.caveat`s (a test holds them equal), in time proportional to the started skills only,
+    which matters on a course of a thousand skills.
+    """
+    values = {s: v for s, v in state.values.items() if s in graph.prerequisites}
+
+    def status(skill: int) -> str | None:
+        return status_of(values.get(skill), config) if skill in graph.prerequisites else None
+
+    caveats: dict[int, tuple[str, ...]] = {}
+    for skill, value in values.items():
+        if status_of(value, config) == MASTERED:
+            caveat = _caveat(graph, graph.prerequisites[skill], status)
+            if caveat:
+                caveats[skill] = caveat
+    return values, caveats
 
 
 def _names(graph: DisplayGraph, skill_ids: Iterable[int]) -> list[str]:

@@ -4,17 +4,20 @@ every page and endpoint uses to ask adaptive.display what a learner is shown.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Max
 
 from adaptive.display import DisplayConfig, DisplayGraph, DisplayState, ShownSkill, shown_mastery
-from adaptive.models import LearnerState, MasteryDisplay, PathStep, SkillMastery
+from adaptive.models import LearnerState, MasteryDisplay, PathStep
 from adaptive.planning import CourseGraph, reason_sentence
+from adaptive.selectors import mastery_raw_for_learner, mastery_raw_load
 from courses.models import LessonBlock, Skill, SkillPrerequisite
 from learners.models import Attempt, Enrollment
 
@@ -59,6 +62,36 @@ def display_states_save(
     now: datetime,
 ) -> None:
     """Upsert the learners' display states (user id -> (state, newest folded attempt id))."""
+    if not states:
+        return
+    if connection.vendor == "postgresql":
+        # One statement over arrays: a refresh upserts thousands per chunk, and the ORM's
+        # per-object upsert cost more than planning them.
+        # The table name comes from model metadata; every value is a parameter.
+        upsert = (
+            f"INSERT INTO {MasteryDisplay._meta.db_table}"  # noqa: S608
+            " (user_id, course_id, state, last_attempt_id, updated_at)"
+            " SELECT u, %s, s::jsonb, a, %s"
+            " FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS t(u, s, a)"
+            " ON CONFLICT (user_id, course_id) DO UPDATE SET state = EXCLUDED.state,"
+            " last_attempt_id = EXCLUDED.last_attempt_id, updated_at = EXCLUDED.updated_at"
+        )
+        user_ids = list(states)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                upsert,
+                [
+                    course_id,
+                    now,
+                    user_ids,
+                    [
+                        json.dumps(states[user_id][0].to_json(), separators=(",", ":"))
+                        for user_id in user_ids
+                    ],
+                    [states[user_id][1] for user_id in user_ids],
+                ],
+            )
+        return
     MasteryDisplay.objects.bulk_create(
         [
             MasteryDisplay(
@@ -99,11 +132,7 @@ def learner_shown(*, user_id: int, course_id: int) -> LearnerShown:
         .first()
     )
     state = DisplayState.from_json(row["state"] if row else None)
-    raw = dict(
-        SkillMastery.objects.filter(user_id=user_id, course_id=course_id).values_list(
-            "skill_id", "probability"
-        )
-    )
+    raw = mastery_raw_for_learner(user_id=user_id, course_id=course_id)
     newest = Attempt.objects.filter(user_id=user_id, course_id=course_id).aggregate(
         newest=Max("pk")
     )["newest"]
@@ -129,11 +158,7 @@ def class_shown(*, course_id: int, user_ids: Sequence[int]) -> dict[int, dict[in
     graph = display_graph_load(course_id=course_id)
     default = display_config_default()
     states = display_states_load(course_id=course_id, user_ids=user_ids)
-    raw: dict[int, dict[int, float]] = defaultdict(dict)
-    for user_id, skill_id, probability in SkillMastery.objects.filter(
-        course_id=course_id, user_id__in=list(user_ids)
-    ).values_list("user_id", "skill_id", "probability"):
-        raw[user_id][skill_id] = probability
+    raw = mastery_raw_load(course_id=course_id, user_ids=user_ids)
     return {
         user_id: shown_mastery(state, raw[user_id], graph, state.config(default))
         for user_id in user_ids
@@ -205,8 +230,8 @@ def learner_course_ids(*, user_id: int, course_id: int | None = None) -> list[in
 def shown_raw(*, user_id: int, course_id: int) -> dict[int, float]:
     """The model's raw estimate per skill (for the API's `model_probability`, never a bar)."""
     return {
-        skill_id: round(float(probability), 4)
-        for skill_id, probability in SkillMastery.objects.filter(
+        skill_id: round(probability, 4)
+        for skill_id, probability in mastery_raw_for_learner(
             user_id=user_id, course_id=course_id
-        ).values_list("skill_id", "probability")
+        ).items()
     }

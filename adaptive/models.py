@@ -1,11 +1,13 @@
-"""Knowledge state and paths: the model registry, per-skill mastery, learner state, learning paths.
+"""Knowledge state and paths: the model registry, learner state and mastery, learning paths.
 
 Every stored knowledge state and path records the model version that produced it (null for the
 cold-start BKT with default parameters, used while a course has no trained model).
 """
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -162,61 +164,45 @@ class TrainingRun(models.Model):
         return f"Training run #{self.pk} ({self.trigger}, {self.status})"
 
 
-class SkillMastery(models.Model):
-    """P(the learner has mastered the skill), as the model version that wrote it estimates."""
+# The raw mastery vector's encoding: little-endian float32 values, each beside the little-endian
+# int64 id of its skill (skill ids are BigAutoField).
+MASTERY_DTYPE = np.dtype("<f4")
+MASTERY_SKILL_DTYPE = np.dtype("<i8")
 
-    # A refresh writes one row per learner and skill (11M for 100,000 learners and 110 skills),
-    # so every index this table does not need is left out: the unique (user, skill) index
-    # serves lookups by user, the (course, user) index those by course.
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="skill_masteries",
-        db_index=False,
-    )
-    skill = models.ForeignKey("courses.Skill", on_delete=models.CASCADE, related_name="masteries")
-    # Denormalised from skill.course (whose own foreign key guards it) so a class heatmap or a
-    # refresh reads one index; no second constraint check per written row.
-    course = models.ForeignKey(
-        "courses.Course",
-        on_delete=models.CASCADE,
-        related_name="skill_masteries",
-        db_index=False,
-        db_constraint=False,
-    )
-    probability = models.FloatField()
-    model_version = models.ForeignKey(
-        ModelVersion,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
-    updated_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        verbose_name = _("skill mastery")
-        verbose_name_plural = _("skill masteries")
-        ordering = ["user", "skill"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "skill"], name="mastery_unique_user_skill"),
-            models.CheckConstraint(
-                condition=Q(probability__gte=0) & Q(probability__lte=1),
-                name="mastery_probability_0_1",
-            ),
-        ]
-        indexes = [models.Index(fields=["course", "user"], name="mastery_course_user")]
+def mastery_encode(skill_ids: Sequence[int], values: np.ndarray) -> tuple[bytes, bytes]:
+    """(mastery, mastery_skill_ids) bytes of one learner's raw mastery, in the given skill order."""
+    if len(skill_ids) != len(values):
+        raise ValueError("one mastery value per skill")
+    return (
+        np.asarray(values, dtype=MASTERY_DTYPE).tobytes(),
+        np.asarray(skill_ids, dtype=MASTERY_SKILL_DTYPE).tobytes(),
+    )
 
-    def __str__(self) -> str:
-        return f"{self.user_id}/{self.skill_id}: {self.probability:.2f}"
+
+def mastery_decode(mastery: bytes | memoryview, skill_ids: bytes | memoryview) -> dict[int, float]:
+    """skill id -> raw mastery from the stored bytes (empty when nothing was stored)."""
+    values = np.frombuffer(mastery, dtype=MASTERY_DTYPE)
+    ids = np.frombuffer(skill_ids, dtype=MASTERY_SKILL_DTYPE)
+    if len(values) != len(ids):
+        return {}
+    return dict(zip(ids.tolist(), values.astype(np.float64).tolist(), strict=True))
 
 
 class LearnerState(models.Model):
-    """The model's state for one learner in one course, so an attempt needs one update step.
+    """The model's state and raw mastery for one learner in one course.
 
-    For a GRU it is the recurrent state vector; for BKT it is the per-skill mastery vector. Both
-    are float32 arrays stored as bytes, in the index order of the model version's vocabulary.
+    `state` lets an attempt cost one update step: for a GRU the recurrent state vector, for BKT
+    the per-skill mastery vector, float32 bytes in the index order of the model version's
+    vocabulary. `mastery` is the model's raw estimate P(mastered) of every skill of the course
+    when it was written, float32 bytes in the order of `mastery_skill_ids` (int64 bytes).
+
+    Why a vector here and not a row per skill (a `SkillMastery` table until issue 11): a refresh
+    of 100,000 learners x 110 skills wrote 11 M indexed rows with two foreign-key checks each,
+    most of the refresh's time; one row per learner is written with the state it comes from, so
+    a state and a mastery of different model versions cannot exist. Every read goes through
+    `adaptive.selectors.mastery_raw_load`. The skill ids travel with the values, so a skill
+    added or removed after the write reads as "no estimate" or is ignored, never shifted.
     """
 
     user = models.ForeignKey(
@@ -229,6 +215,8 @@ class LearnerState(models.Model):
         ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     state = models.BinaryField()
+    mastery = models.BinaryField(default=b"", blank=True)
+    mastery_skill_ids = models.BinaryField(default=b"", blank=True)
     # The newest attempt already folded into `state`; later attempts are applied in id order.
     last_attempt_id = models.BigIntegerField(null=True, blank=True)
     attempts_count = models.PositiveIntegerField(default=0)
@@ -307,8 +295,8 @@ class MasteryDisplay(models.Model):
     """What a learner is shown about their mastery in a course (adaptive.display's state).
 
     The shown value of a skill depends on the value shown before (a right answer never lowers
-    it), so it is stored. It lives in its own table, not on SkillMastery or LearnerState, because
-    a path refresh replaces those rows wholesale after a promotion, while what was shown must
+    it), so it is stored. It lives in its own table, not on LearnerState, because a path refresh
+    replaces those rows wholesale after a promotion, while what was shown must
     survive it: a new model changes the raw estimates, never the student's bars by itself.
     """
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from adaptive.display import (
     LEARNING,
@@ -114,8 +115,9 @@ class PlannerConfig:
     # (Beck & Gong 2013); the syllabus order does the same with its "move on after 8 tries".
     spin_after: int = 4
 
-    @property
+    @cached_property
     def display(self) -> DisplayConfig:
+        # Cached: the planner asks for it for every skill of every learner.
         return DisplayConfig(threshold=self.mastery_threshold, streak=self.mastery_streak)
 
 
@@ -169,6 +171,10 @@ class GraphFacts:
     names: dict[int, str]
     lessons_by_skill: dict[int, tuple[LessonNode, ...]]
     exercises_by_skill: dict[int, tuple[ExerciseNode, ...]]
+    # Skills without prerequisites, and every listed prerequisite id (in the graph or not) ->
+    # the skills listing it: a ready skill is one of the first or a dependent of a mastered one.
+    roots: tuple[SkillNode, ...] = ()
+    listed_by: dict[int, tuple[SkillNode, ...]] = field(default_factory=dict)
 
 
 _facts_cache: dict[int, tuple[CourseGraph, GraphFacts]] = {}
@@ -189,6 +195,11 @@ def graph_facts(graph: CourseGraph) -> GraphFacts:
 
 def _graph_facts_compute(graph: CourseGraph) -> GraphFacts:
     dependents = dependents_map(graph.skills)
+    listing: dict[int, list[SkillNode]] = {}
+    for skill in graph.skills:
+        for prerequisite in dict.fromkeys(skill.prerequisite_ids):
+            listing.setdefault(prerequisite, []).append(skill)
+    listed_by = {prerequisite: tuple(skills) for prerequisite, skills in listing.items()}
     lessons = sorted(graph.lessons, key=lambda lesson: lesson.order)
     return GraphFacts(
         rank={sid: index for index, sid in enumerate(skill_order(graph.skills))},
@@ -203,6 +214,8 @@ def _graph_facts_compute(graph: CourseGraph) -> GraphFacts:
             skill.id: tuple(e for e in graph.exercises if skill.id in e.skill_ids)
             for skill in graph.skills
         },
+        roots=tuple(skill for skill in graph.skills if not skill.prerequisite_ids),
+        listed_by=listed_by,
     )
 
 
@@ -216,17 +229,38 @@ def skill_is_mastered(skill_id: int, learner: LearnerSnapshot, config: PlannerCo
     return skill_status(skill_id, learner, config) == MASTERED
 
 
+def mastered_skills(learner: LearnerSnapshot, config: PlannerConfig) -> frozenset[int]:
+    """Ids of the skills shown mastered (`skill_is_mastered` of every skill, in one pass over
+    the started skills: a skill not started is never mastered)."""
+    return frozenset(
+        skill_id
+        for skill_id, value in learner.mastery.items()
+        if status_of(value, config.display) == MASTERED
+    )
+
+
 def ready_skills(
-    graph: CourseGraph, learner: LearnerSnapshot, config: PlannerConfig
+    graph: CourseGraph,
+    learner: LearnerSnapshot,
+    config: PlannerConfig,
+    *,
+    mastered: frozenset[int] | None = None,
 ) -> list[tuple[int, float]]:
     """(skill id, expected gain) of every ready-to-learn skill, best first."""
     facts = graph_facts(graph)
     threshold = config.mastery_threshold
+    if mastered is None:
+        mastered = mastered_skills(learner, config)
     ready: list[tuple[int, float]] = []
-    for skill in graph.skills:
-        if skill_is_mastered(skill.id, learner, config):
+    # Only skills without prerequisites and dependents of mastered skills can be ready: on a
+    # course of a thousand skills that is a few dozen to look at, not every skill.
+    candidates = dict.fromkeys(facts.roots)
+    for mastered_id in mastered:
+        candidates.update(dict.fromkeys(facts.listed_by.get(mastered_id, ())))
+    for skill in candidates:
+        if skill.id in mastered:
             continue
-        if not all(skill_is_mastered(p, learner, config) for p in skill.prerequisite_ids):
+        if not all(p in mastered for p in skill.prerequisite_ids):
             continue
         own = learner.mastery.get(skill.id, 0.0)
         # Closing a gap on a skill that unlocks many later skills is worth more.
@@ -307,6 +341,7 @@ def plan_build(
     config = config or PlannerConfig()
     facts = graph_facts(graph)
     names, dependents = facts.names, facts.dependents
+    mastered = mastered_skills(learner, config)
     steps: list[PlannedStep] = []
     used_exercises: set[int] = set()
 
@@ -335,7 +370,7 @@ def plan_build(
             reason["caveat"] = list(learner.caveats[skill_id])
         return reason
 
-    for skill_id, gain in ready_skills(graph, learner, config):
+    for skill_id, gain in ready_skills(graph, learner, config, mastered=mastered):
         lesson = next(
             (
                 lesson
@@ -409,7 +444,7 @@ def plan_build(
                 lesson
                 for lesson in sorted(graph.lessons, key=lambda item: item.order)
                 if lesson.id not in learner.completed_lesson_ids
-                and not all(skill_is_mastered(s, learner, config) for s in lesson.skill_ids)
+                and not all(s in mastered for s in lesson.skill_ids)
                 and any(s in names for s in lesson.skill_ids)
             ),
             None,
@@ -424,7 +459,7 @@ def plan_build(
             # skill solved longest ago, however recently, as a review that says so.
             last_resort = sorted(
                 (learner.solved_at[e.id], e.id, e, skill_id)
-                for skill_id, _gain in ready_skills(graph, learner, config)
+                for skill_id, _gain in ready_skills(graph, learner, config, mastered=mastered)
                 for e in facts.exercises_by_skill.get(skill_id, ())
                 if e.id in learner.solved_at
             )
@@ -444,7 +479,7 @@ def plan_build(
         practised_mastered = sorted(
             (practised, skill.id)
             for skill in graph.skills
-            if skill_is_mastered(skill.id, learner, config)
+            if skill.id in mastered
             and (practised := learner.last_practised.get(skill.id)) is not None
         )
         stale = [pair for pair in practised_mastered if now - pair[0] >= config.review_after]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from adaptive.models import (
@@ -15,6 +17,7 @@ from adaptive.models import (
     ModelVersion,
     PathStep,
     TrainingRun,
+    mastery_decode,
 )
 from courses.models import Course, Exercise, Skill
 from learners.models import Attempt, Enrollment, User
@@ -147,34 +150,99 @@ def exercise_skill_map(*, exercise_ids: set[int] | None = None, course_id: int |
 
 @dataclass(frozen=True)
 class History:
-    """One learner's attempts in a course, oldest first."""
+    """One learner's attempts in a course, oldest first.
+
+    `created_at` holds each attempt's time in seconds since the epoch (UTC): a refresh reads
+    millions of attempts and needs only a few of the times as datetimes (`epoch_datetime`).
+    """
 
     user_id: int
     exercise_ids: tuple[int, ...]
     correct: tuple[bool, ...]
     last_attempt_id: int | None
+    created_at: tuple[float, ...] = ()
 
 
-def histories_load(*, course_id: int, user_ids: list[int]) -> dict[int, History]:
-    """Attempt histories of many learners in one query, as plain tuples (no model objects)."""
-    grouped: dict[int, tuple[list[int], list[bool], list[int]]] = {
-        user_id: ([], [], []) for user_id in user_ids
+def epoch_datetime(seconds: float) -> datetime:
+    """An aware UTC datetime from seconds since the epoch (the inverse of `.timestamp()`)."""
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _epoch(value: datetime | str) -> float:
+    # SQLite's raw cursor returns the stored UTC text (or a naive datetime); read it exactly
+    # rather than through julianday(), whose float loses the microseconds.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def histories_load(*, course_id: int, user_ids: Sequence[int]) -> dict[int, History]:
+    """Attempt histories of many learners in one raw query (no model objects, no ORM rows).
+
+    A refresh reads 20+ attempts per learner for thousands of learners per chunk: ORM rows and
+    aware datetimes cost more than the planning, so this reads ints and floats off the cursor.
+    """
+    grouped: dict[int, tuple[list[int], list[bool], list[int], list[float]]] = {
+        user_id: ([], [], [], []) for user_id in user_ids
     }
-    attempts = (
-        Attempt.objects.filter(course_id=course_id, user_id__in=user_ids)
-        # (created_at, id): the order training exports and the online update folds attempts in.
-        .order_by("user_id", "created_at", "pk")
-        .values_list("user_id", "pk", "exercise_id", "is_correct")
-    )
-    for user_id, attempt_id, exercise_id, is_correct in attempts.iterator(chunk_size=20000):
-        exercises, correct, ids = grouped[user_id]
-        exercises.append(exercise_id)
-        correct.append(is_correct)
-        ids.append(attempt_id)
+    if not grouped:
+        return {}
+    ids = list(grouped)
+    table = Attempt._meta.db_table
+    # Table names come from model metadata; values are parameters. (created_at, id): the order
+    # training exports and the online update folds attempts in.
+    if connection.vendor == "postgresql":
+        # A join with the ids (not `= ANY(array)` as a filter) keeps the (user, created_at)
+        # index in use whatever the statistics say; without it a chunk scanned the course.
+        query = (
+            "SELECT a.user_id, a.id, a.exercise_id, a.is_correct,"  # noqa: S608
+            " EXTRACT(EPOCH FROM a.created_at)::float8"
+            f" FROM unnest(%s::bigint[]) AS u(id) JOIN {table} a ON a.user_id = u.id"
+            " WHERE a.course_id = %s ORDER BY a.user_id, a.created_at, a.id"
+        )
+        params: list = [ids, course_id]
+    else:
+        query = (
+            "SELECT user_id, id, exercise_id, is_correct, created_at"  # noqa: S608
+            f" FROM {table} WHERE course_id = %s AND user_id IN ({', '.join(['%s'] * len(ids))})"
+            " ORDER BY user_id, created_at, id"
+        )
+        params = [course_id, *ids]
+    is_postgresql = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        while rows := cursor.fetchmany(20000):
+            for user_id, attempt_id, exercise_id, is_correct, created_at in rows:
+                exercises, correct, attempt_ids, times = grouped[user_id]
+                exercises.append(exercise_id)
+                correct.append(bool(is_correct))
+                attempt_ids.append(attempt_id)
+                times.append(created_at if is_postgresql else _epoch(created_at))
     return {
-        user_id: History(user_id, tuple(ex), tuple(co), max(ids) if ids else None)
-        for user_id, (ex, co, ids) in grouped.items()
+        user_id: History(user_id, tuple(ex), tuple(co), max(at) if at else None, tuple(times))
+        for user_id, (ex, co, at, times) in grouped.items()
     }
+
+
+def mastery_raw_load(*, course_id: int, user_ids: Sequence[int]) -> dict[int, dict[int, float]]:
+    """The model's raw mastery of many learners: user id -> skill id -> P(mastered).
+
+    The one read of stored raw mastery (heatmap, API, admin, display): a learner without a
+    stored vector maps to an empty dict.
+    """
+    raw: dict[int, dict[int, float]] = {user_id: {} for user_id in user_ids}
+    for user_id, values, skill_ids in LearnerState.objects.filter(
+        course_id=course_id, user_id__in=list(user_ids)
+    ).values_list("user_id", "mastery", "mastery_skill_ids"):
+        raw[user_id] = mastery_decode(values, skill_ids)
+    return raw
+
+
+def mastery_raw_for_learner(*, user_id: int, course_id: int) -> dict[int, float]:
+    """One learner's raw mastery in a course (skill id -> P(mastered)); empty if none stored."""
+    return mastery_raw_load(course_id=course_id, user_ids=[user_id])[user_id]
 
 
 def learners_behind(*, since: datetime, until: datetime, limit: int) -> list[tuple[int, int]]:

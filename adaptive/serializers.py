@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from adaptive.display import STATUSES
 from adaptive.display_store import exercise_lessons
-from adaptive.models import LearningPath, ModelVersion, PathStep, SkillMastery, TrainingRun
+from adaptive.models import LearningPath, ModelVersion, PathStep, TrainingRun
 from adaptive.planning import reason_sentence
 
 
@@ -116,17 +116,6 @@ class ShownMasterySerializer(serializers.Serializer):
         allow_null=True, help_text="The knowledge-tracing model's raw estimate (not shown)."
     )
     updating = serializers.BooleanField(help_text="Newer answers are still being applied.")
-
-
-class SkillMasterySerializer(serializers.ModelSerializer):
-    skill = serializers.SerializerMethodField()
-
-    class Meta:
-        model = SkillMastery
-        fields = ("course", "skill", "probability", "model_version", "updated_at")
-
-    def get_skill(self, mastery: SkillMastery) -> dict:
-        return {"id": mastery.skill_id, "name": mastery.skill.name}
 
 
 class MasteryMatrixSerializer(serializers.Serializer):

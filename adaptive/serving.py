@@ -286,19 +286,6 @@ def serving_status(*, course_id: int) -> ServingStatus:
     return runtime_resolve(course_id=course_id)[1]
 
 
-def mastery_by_skill(
-    runtime: Runtime, mastery: np.ndarray, course_skill_ids: list[int]
-) -> dict[int, float]:
-    """skill id -> probability for every skill of the course (unknown skills: the prior)."""
-    index = runtime.skill_index
-    values = np.clip(np.asarray(mastery, dtype=np.float64), 0.0, 1.0).tolist()
-    prior = float(BKTParams.default(1).prior[0])
-    return {
-        skill_id: values[index[skill_id]] if skill_id in index else prior
-        for skill_id in course_skill_ids
-    }
-
-
 def replay_batch(
     runtime: Runtime, histories: list[History], skills_by_exercise: dict[int, list[int]]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -310,26 +297,43 @@ def replay_batch(
     index = runtime.skill_index
     initial = runtime.initial_state()
     states = np.tile(initial, (len(histories), 1)).astype(np.float32)
-    coded: list[list[tuple[list[int], int, int]]] = []
+    # Each exercise coded once (its known skill indices and problem index), then every
+    # learner's attempts laid out as (learner, time) arrays, so each time step is one slice.
+    codes: dict[int, tuple[list[int], int]] = {}
+    coded: list[list[int]] = []
     for history in histories:
         steps = []
         for exercise_id, is_correct in zip(history.exercise_ids, history.correct, strict=True):
-            known = [index[s] for s in skills_by_exercise.get(exercise_id, []) if s in index]
-            if known:
-                steps.append((known, int(is_correct), runtime.problem_index.get(exercise_id, 0)))
+            code = codes.get(exercise_id)
+            if code is None:
+                known = [index[s] for s in skills_by_exercise.get(exercise_id, []) if s in index]
+                code = codes[exercise_id] = (known, runtime.problem_index.get(exercise_id, 0))
+            if code[0]:
+                steps.append(exercise_id if is_correct else -exercise_id - 1)
         coded.append(steps)
-    longest = max((len(steps) for steps in coded), default=0)
-    width = max((len(known) for steps in coded for known, _, _ in steps), default=1)
+    lengths = np.array([len(steps) for steps in coded], dtype=np.int64)
+    longest = int(lengths.max(initial=0))
+    width = max((len(known) for known, _ in codes.values()), default=1) or 1
+    exercise_ids = list(codes)
+    row_of = {exercise_id: row for row, exercise_id in enumerate(exercise_ids)}
+    skill_table = np.full((len(exercise_ids) + 1, width), -1, dtype=np.int64)
+    problem_table = np.zeros(len(exercise_ids) + 1, dtype=np.int64)
+    for row, exercise_id in enumerate(exercise_ids):
+        known, problem = codes[exercise_id]
+        skill_table[row, : len(known)] = known
+        problem_table[row] = problem
+    exercise_rows = np.full((len(coded), longest), len(exercise_ids), dtype=np.int64)
+    correct_grid = np.zeros((len(coded), longest), dtype=np.int64)
+    for b, steps in enumerate(coded):
+        if steps:
+            exercise_rows[b, : len(steps)] = [row_of[e if e >= 0 else -e - 1] for e in steps]
+            correct_grid[b, : len(steps)] = [1 if e >= 0 else 0 for e in steps]
     for t in range(longest):
-        rows = np.array([b for b, steps in enumerate(coded) if len(steps) > t], dtype=np.int64)
-        skills = np.full((len(rows), width), -1, dtype=np.int64)
-        correct = np.zeros(len(rows), dtype=np.int64)
-        problems = np.zeros(len(rows), dtype=np.int64)
-        for slot, b in enumerate(rows):
-            step_skills, is_correct, problem = coded[b][t]
-            skills[slot, : len(step_skills)] = step_skills
-            correct[slot] = is_correct
-            problems[slot] = problem
+        rows = np.flatnonzero(lengths > t)
+        at = exercise_rows[rows, t]
+        skills = skill_table[at]
+        correct = correct_grid[rows, t]
+        problems = problem_table[at]
         if runtime.step_weights is not None:
             states[rows] = state_update_batch(
                 runtime.step_weights, states[rows], skills, correct, problems

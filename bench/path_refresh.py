@@ -2,14 +2,24 @@
 
 Builds a throwaway PostgreSQL database with one course of 110 skills (a prerequisite DAG), its
 lessons and exercises, and N simulated learners (100,000 by default) with BKT-simulated attempt
-histories, then times `adaptive.services.learning_paths.path_refresh` (keyset chunks, batch
-inference, COPY writes, one transaction per chunk). The baseline, measured in the same run, is
-the per-learner online path (`learner_state_update`, one learner at a time) on a sample of
-learners.
+histories, then times the chunked refresh (`adaptive.services.learning_paths.path_refresh_chunk`:
+one raw query for the histories, batch inference, one mastery vector per learner, COPY writes,
+one transaction per chunk) in one process. Measured in the same run:
+
+- the baseline: the per-learner online path (`learner_state_update`, one learner at a time) on a
+  sample of learners;
+- today's design ("legacy", skip with --no-legacy): the same chunks with histories read through
+  the ORM and a row per learner and skill written into a table shaped like the former
+  `SkillMastery` (its unique and secondary indexes, foreign keys checked at commit).
+
+The first refresh folds every imported attempt into what each learner is shown; the two
+promotion refreshes after it (today's design, then the new one) find it current, as after a
+model promotion.
 
     .venv/bin/python bench/path_refresh.py [--learners 100000] [--attempts 20] [--gru]
+    .venv/bin/python bench/path_refresh.py --skills 1223 --learners 330 --out path_refresh_1223.json
 
-Prints a table and writes bench/results/path_refresh.json.
+Prints a table and writes bench/results/path_refresh.json (or --out).
 """
 
 from __future__ import annotations
@@ -36,14 +46,14 @@ def setup_django(database_url: str) -> None:
     django.setup()
 
 
-def recreate_database(admin_url: str) -> None:
+def recreate_database(admin_url: str, database: str) -> None:
     import psycopg2
 
     connection = psycopg2.connect(admin_url)
     connection.autocommit = True
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
+        cursor.execute(f"DROP DATABASE IF EXISTS {database}")
+        cursor.execute(f"CREATE DATABASE {database}")
     connection.close()
 
 
@@ -68,7 +78,10 @@ def build_course(n_skills: int, rng: np.random.Generator):
             links.append(SkillPrerequisite(skill=skills[index], requires=skills[int(parent)]))
     SkillPrerequisite.objects.bulk_create(links)
     modules = Module.objects.bulk_create(
-        [Module(course=course, title=f"Module {m}", position=m + 1) for m in range(11)]
+        [
+            Module(course=course, title=f"Module {m}", position=m + 1)
+            for m in range((n_skills + 9) // 10)
+        ]
     )
     lessons = Lesson.objects.bulk_create(
         [
@@ -224,6 +237,127 @@ def register_gru(course, skills, exercises) -> int:
     return version.pk
 
 
+# Today's design, kept here to be measured beside the new one -------------------------------------
+# Until issue 11 raw mastery was a `SkillMastery` row per learner and skill (unique (user, skill),
+# an index on (course, user) and one on skill, foreign keys checked at commit) and histories were
+# read through the ORM. The legacy variant runs the same chunk refresh with those two parts put
+# back: histories through the ORM, and every learner's mastery also written as rows into a table
+# shaped like SkillMastery. Its planner is the new one, so the ratio understates today's cost
+# (today's planner built every skill's shown value per learner, about 1 ms more).
+
+LEGACY_TABLE = "bench_legacy_skillmastery"
+
+
+def legacy_table_create() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            CREATE TABLE {LEGACY_TABLE} (
+                id bigserial PRIMARY KEY,
+                user_id bigint NOT NULL REFERENCES learners_user (id) DEFERRABLE INITIALLY DEFERRED,
+                skill_id bigint NOT NULL
+                    REFERENCES courses_skill (id) DEFERRABLE INITIALLY DEFERRED,
+                course_id bigint NOT NULL,
+                probability double precision NOT NULL
+                    CHECK (probability >= 0 AND probability <= 1),
+                model_version_id bigint NULL
+                    REFERENCES adaptive_modelversion (id) DEFERRABLE INITIALLY DEFERRED,
+                updated_at timestamptz NOT NULL,
+                CONSTRAINT legacy_mastery_unique_user_skill UNIQUE (user_id, skill_id)
+            );
+            CREATE INDEX legacy_mastery_course_user ON {LEGACY_TABLE} (course_id, user_id);
+            CREATE INDEX legacy_mastery_skill ON {LEGACY_TABLE} (skill_id);
+            """
+        )
+
+
+def legacy_histories_load(*, course_id: int, user_ids: list[int]):
+    """Today's histories read: ORM rows (values_list), as selectors.histories_load was."""
+    from adaptive.selectors import History
+    from learners.models import Attempt
+
+    grouped = {user_id: ([], [], [], []) for user_id in user_ids}
+    attempts = (
+        Attempt.objects.filter(course_id=course_id, user_id__in=user_ids)
+        .order_by("user_id", "created_at", "pk")
+        .values_list("user_id", "pk", "exercise_id", "is_correct", "created_at")
+    )
+    for user_id, attempt_id, exercise_id, is_correct, created_at in attempts.iterator(
+        chunk_size=20000
+    ):
+        exercises, correct, ids, times = grouped[user_id]
+        exercises.append(exercise_id)
+        correct.append(is_correct)
+        ids.append(attempt_id)
+        times.append(created_at)
+    return {
+        user_id: History(user_id, tuple(ex), tuple(co), max(ids) if ids else None, tuple(ti))
+        for user_id, (ex, co, ids, ti) in grouped.items()
+    }
+
+
+def legacy_mastery_rows_write(*, course_id: int, runtime, planned, now) -> int:
+    """Today's mastery write: delete the chunk's rows, COPY one row per learner and skill."""
+    import io
+
+    from django.db import connection
+
+    user_ids = list(planned.plans)
+    version = "\\N" if runtime.model_version_id is None else str(runtime.model_version_id)
+    stamp = now.isoformat()
+    buffer = io.StringIO()
+    for row, user_id in enumerate(user_ids):
+        buffer.writelines(
+            f"{user_id}\t{skill_id}\t{course_id}\t{value!r}\t{version}\t{stamp}\n"
+            for skill_id, value in zip(planned.skill_ids, planned.raw[row].tolist(), strict=True)
+        )
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {LEGACY_TABLE} WHERE course_id = %s AND user_id = ANY(%s)",  # noqa: S608
+            [course_id, user_ids],
+        )
+        cursor.copy_expert(
+            f"COPY {LEGACY_TABLE} (user_id, skill_id, course_id, probability, model_version_id,"
+            " updated_at) FROM STDIN",
+            buffer,
+        )
+    return len(user_ids) * len(planned.skill_ids)
+
+
+def refresh_timed(course_id: int, chunk_size: int, *, legacy: bool, progress):
+    """A whole-course refresh through path_refresh_chunk (or its legacy variant), timed."""
+    from adaptive.services import learning_paths
+    from adaptive.serving import runtime_for_course
+
+    started = time.perf_counter()
+    runtime = runtime_for_course(course_id=course_id)
+    graph = learning_paths.course_graph_load(course_id=course_id)
+    hooks = (
+        {"histories_read": legacy_histories_load, "extra_write": legacy_mastery_rows_write}
+        if legacy
+        else {}
+    )
+    learners = rows = 0
+    chunks = list(learning_paths._learner_chunks(course_id, chunk_size))
+    total = sum(len(chunk) for chunk in chunks)
+    for user_ids in chunks:
+        rows += learning_paths._chunk_refresh(
+            course_id=course_id, user_ids=user_ids, runtime=runtime, graph=graph, **hooks
+        )
+        learners += len(user_ids)
+        progress(learners, total)
+    return learning_paths.PathRefreshResult(
+        course_id=course_id,
+        model_version_id=runtime.model_version_id,
+        learners=learners,
+        rows=rows,
+        seconds=time.perf_counter() - started,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=100_000)
@@ -232,15 +366,22 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=2000)
     parser.add_argument("--baseline-sample", type=int, default=300)
     parser.add_argument("--gru", action="store_true", help="also refresh with a trained GRU")
+    parser.add_argument(
+        "--no-legacy", action="store_true", help="skip today's design (rows per skill)"
+    )
+    parser.add_argument("--out", default="path_refresh.json", help="file name under bench/results/")
     parser.add_argument("--admin-dsn", default="dbname=postgres user=postgres host=127.0.0.1")
+    parser.add_argument(
+        "--database", default=DATABASE, help="throwaway database (dropped and created)"
+    )
     args = parser.parse_args()
 
-    recreate_database(args.admin_dsn)
-    setup_django(f"postgres://postgres@127.0.0.1:5432/{DATABASE}")
+    recreate_database(args.admin_dsn, args.database)
+    setup_django(f"postgres://postgres@127.0.0.1:5432/{args.database}")
     from django.core.management import call_command
-    from django.db import transaction
+    from django.db import connection, transaction
 
-    from adaptive.models import LearningPath, PathStep, SkillMastery
+    from adaptive.models import LearnerState, LearningPath, PathStep
     from adaptive.services.knowledge_state import learner_state_update
     from adaptive.services.learning_paths import path_refresh
     from learners.models import Attempt
@@ -250,6 +391,9 @@ def main() -> None:
     print(f"Building {args.learners:,} learners x {args.skills} skills...", file=sys.stderr)
     course, skills, exercises = build_course(args.skills, rng)
     attempts = build_learners(course, skills, exercises, args.learners, args.attempts, rng)
+    with connection.cursor() as cursor:
+        # Statistics as autovacuum keeps them on a live database (a fresh COPY has none).
+        cursor.execute("ANALYZE")
 
     # Baseline: the per-learner online path, one learner at a time (its last attempt).
     sample = list(
@@ -275,9 +419,21 @@ def main() -> None:
         if done % (args.chunk_size * 10) == 0 or done == total:
             print(f"  refreshed {done:>7,}/{total:,}", file=sys.stderr)
 
-    results = []
-    bkt = path_refresh(course_id=course.pk, chunk_size=args.chunk_size, on_progress=progress)
-    results.append(("cold-start BKT", bkt))
+    # 1. The first refresh of imported attempts: nothing shown yet, so every attempt is folded
+    #    into the display state. 2. Today's design, then 3. the new one, after a promotion: what
+    #    each learner is shown is current (the usual case), so only the model's side is redone.
+    print("First refresh (every attempt folded into what is shown)...", file=sys.stderr)
+    first = refresh_timed(course.pk, args.chunk_size, legacy=False, progress=progress)
+    results = [("first refresh (folds all)", first)]
+    legacy = None
+    if not args.no_legacy:
+        legacy_table_create()
+        print("Today's design (rows per skill, ORM histories)...", file=sys.stderr)
+        legacy = refresh_timed(course.pk, args.chunk_size, legacy=True, progress=progress)
+        results.append(("today's design, promotion", legacy))
+    print("New design (a mastery vector per learner)...", file=sys.stderr)
+    bkt = refresh_timed(course.pk, args.chunk_size, legacy=False, progress=progress)
+    results.append(("new design, promotion", bkt))
     if args.gru:
         register_gru(course, skills, exercises)
         gru = path_refresh(course_id=course.pk, chunk_size=args.chunk_size, on_progress=progress)
@@ -290,20 +446,23 @@ def main() -> None:
     )
     print(
         f"{'variant':<28}{'learners':>10}{'rows':>12}{'seconds':>10}{'learners/s':>12}"
-        f"{'rows/s':>12}{'vs baseline':>13}"
+        f"{'rows/s':>12}{'vs baseline':>13}{'vs legacy':>11}"
     )
     print(
         f"{'baseline: one at a time':<28}{len(sample):>10,}{'':>12}{baseline_seconds:>10.1f}"
-        f"{baseline_rate:>12,.0f}{'':>12}{1.0:>12.1f}x"
+        f"{baseline_rate:>12,.1f}{'':>12}{1.0:>12.1f}x"
     )
     for name, result in results:
+        versus_legacy = (
+            f"{result.learners_per_second / legacy.learners_per_second:>10.2f}x" if legacy else ""
+        )
         print(
             f"{name:<28}{result.learners:>10,}{result.rows:>12,}{result.seconds:>10.1f}"
-            f"{result.learners_per_second:>12,.0f}{result.rows_per_second:>12,.0f}"
-            f"{result.learners_per_second / baseline_rate:>12.1f}x"
+            f"{result.learners_per_second:>12,.1f}{result.rows_per_second:>12,.0f}"
+            f"{result.learners_per_second / baseline_rate:>12.1f}x{versus_legacy}"
         )
     print(
-        f"rows now: mastery {SkillMastery.objects.count():,}, "
+        f"rows now: states {LearnerState.objects.count():,}, "
         f"paths {LearningPath.objects.count():,}, steps {PathStep.objects.count():,}"
     )
     headline = results[-1][1]
@@ -312,7 +471,18 @@ def main() -> None:
             "learners_per_s": round(headline.learners_per_second, 1),
             "rows_per_s": round(headline.rows_per_second, 1),
             "bkt.learners_per_s": round(bkt.learners_per_second, 1),
+            "first_refresh.learners_per_s": round(first.learners_per_second, 1),
             "baseline.learners_per_s": round(baseline_rate, 1),
+            **(
+                {
+                    "legacy.learners_per_s": round(legacy.learners_per_second, 1),
+                    "ratio_to_legacy": round(
+                        bkt.learners_per_second / legacy.learners_per_second, 2
+                    ),
+                }
+                if legacy
+                else {}
+            ),
         },
         "learners": args.learners,
         "skills": args.skills,
@@ -323,7 +493,7 @@ def main() -> None:
         },
         "command": "python bench/path_refresh.py " + " ".join(sys.argv[1:]),
     }
-    out = ROOT / "bench" / "results" / "path_refresh.json"
+    out = ROOT / "bench" / "results" / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(output, indent=2) + "\n")
 

@@ -17,10 +17,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from adaptive.models import LearnerState, SkillMastery
+from adaptive.models import LearnerState, mastery_encode
 from adaptive.selectors import exercise_skill_map, learners_behind
-from adaptive.services.learning_paths import learning_path_rebuild
-from adaptive.serving import Runtime, mastery_by_skill, runtime_for_course, runtime_resolve
+from adaptive.services.learning_paths import learning_path_rebuild, mastery_for_skills
+from adaptive.serving import Runtime, runtime_for_course, runtime_resolve
 from courses.models import Skill
 from learners.models import Attempt
 
@@ -40,7 +40,7 @@ class StateUpdate:
 def learner_state_apply(
     *, user_id: int, course_id: int, runtime: Runtime | None = None
 ) -> StateUpdate:
-    """Fold every attempt not yet in the learner's state into it, then store mastery.
+    """Fold every attempt not yet in the learner's state into it, then store its raw mastery.
 
     Attempts after `last_attempt_id` are applied in `(created_at, id)` order, the order training
     and path refresh replay them in, so a task delivered twice, or tasks arriving out of order,
@@ -82,10 +82,12 @@ def learner_state_apply(
     course_skill_ids = list(
         Skill.objects.filter(course_id=course_id).order_by("pk").values_list("pk", flat=True)
     )
-    by_skill = mastery_by_skill(runtime, mastery, course_skill_ids)
+    raw = mastery_for_skills(runtime, mastery, course_skill_ids)[0]
+    by_skill = dict(zip(course_skill_ids, raw.tolist(), strict=True))
     if rows or fresh:
         now = timezone.now()
         row.state = np.asarray(state, dtype=np.float32).tobytes()
+        row.mastery, row.mastery_skill_ids = mastery_encode(course_skill_ids, raw)
         row.model_version_id = runtime.model_version_id
         # The highest id folded in: every attempt up to it is in the state, whatever its date.
         row.last_attempt_id = max(pk for pk, _, _ in rows) if rows else row.last_attempt_id
@@ -94,27 +96,13 @@ def learner_state_apply(
         row.save(
             update_fields=[
                 "state",
+                "mastery",
+                "mastery_skill_ids",
                 "model_version",
                 "last_attempt_id",
                 "attempts_count",
                 "updated_at",
             ]
-        )
-        SkillMastery.objects.bulk_create(
-            [
-                SkillMastery(
-                    user_id=user_id,
-                    skill_id=skill_id,
-                    course_id=course_id,
-                    probability=probability,
-                    model_version_id=runtime.model_version_id,
-                    updated_at=now,
-                )
-                for skill_id, probability in by_skill.items()
-            ],
-            update_conflicts=True,
-            unique_fields=["user", "skill"],
-            update_fields=["probability", "model_version", "updated_at", "course"],
         )
     return StateUpdate(
         user_id=user_id,

@@ -21,9 +21,16 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from adaptive.display import DisplayState, attempts_fold, shown_mastery
+from adaptive.display import DisplayState, attempts_fold, shown_for_planning
 from adaptive.display_store import display_graph, display_states_load, display_states_save
-from adaptive.models import LearnerState, LearningPath, PathStep, SkillMastery
+from adaptive.ml.bkt import BKTParams
+from adaptive.models import (
+    MASTERY_DTYPE,
+    MASTERY_SKILL_DTYPE,
+    LearnerState,
+    LearningPath,
+    PathStep,
+)
 from adaptive.planning import (
     CourseGraph,
     ExerciseNode,
@@ -34,8 +41,8 @@ from adaptive.planning import (
     SkillNode,
     plan_build,
 )
-from adaptive.selectors import History, exercise_skill_map, histories_load
-from adaptive.serving import Runtime, mastery_by_skill, replay_batch, runtime_for_course
+from adaptive.selectors import History, epoch_datetime, exercise_skill_map, histories_load
+from adaptive.serving import Runtime, replay_batch, runtime_for_course
 from courses.models import Exercise, Lesson, Skill, SkillPrerequisite
 from learners.bulk import rows_insert
 from learners.models import Attempt, Enrollment, LessonEvent
@@ -123,23 +130,48 @@ def success_matrix(
     return columns, matrix.astype(np.float32)
 
 
-@dataclass(frozen=True)
-class Activity:
-    """Per learner: completed lessons, attempted exercises, last practice per skill, and when
-    each exercise was last answered right."""
+class _SkillRow(Mapping):
+    """A read-only skill id -> raw mastery view over one row of the chunk's mastery matrix."""
 
-    completed: dict[int, dict[int, datetime]]  # lesson id -> when last completed
-    attempted: dict[int, set[int]]
-    practised: dict[int, dict[int, datetime]]
-    solved_at: dict[int, dict[int, datetime]]
+    def __init__(self, columns: Mapping[int, int], row: np.ndarray) -> None:
+        self._columns = columns
+        self._row = row
+
+    def __getitem__(self, skill_id: int) -> float:
+        return float(self._row[self._columns[skill_id]])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
 
 
-def _activity_load(*, course_id: int, user_ids: Sequence[int], graph: CourseGraph) -> Activity:
-    """What the planner needs to know about many learners' activity, in three queries."""
+def mastery_for_skills(
+    runtime: Runtime, mastery: np.ndarray, skill_ids: Sequence[int]
+) -> np.ndarray:
+    """Raw mastery of learners (rows) on the given skills (columns), clipped to [0, 1].
+
+    `mastery` is in the runtime's vocabulary order (one learner or a batch); a skill the model
+    does not know gets the cold-start prior.
+    """
+    values = np.clip(np.atleast_2d(np.asarray(mastery, dtype=np.float64)), 0.0, 1.0)
+    index = runtime.skill_index
+    positions = np.array([index.get(skill_id, -1) for skill_id in skill_ids], dtype=np.int64)
+    out = np.full((values.shape[0], len(skill_ids)), float(BKTParams.default(1).prior[0]))
+    known = positions >= 0
+    out[:, known] = values[:, positions[known]]
+    return out
+
+
+def _lessons_completed(
+    *, course_id: int, user_ids: Sequence[int]
+) -> dict[int, dict[int, datetime]]:
+    """user id -> lesson id -> when the learner last completed it, in one query."""
     completed: dict[int, dict[int, datetime]] = defaultdict(dict)
     for user_id, lesson_id, last in (
         LessonEvent.objects.filter(
-            user_id__in=user_ids,
+            user_id__in=list(user_ids),
             lesson__module__course_id=course_id,
             verb=LessonEvent.Verb.COMPLETED,
             block__isnull=True,
@@ -149,27 +181,47 @@ def _activity_load(*, course_id: int, user_ids: Sequence[int], graph: CourseGrap
         .order_by()
     ):
         completed[user_id][lesson_id] = last
-    exercise_skills = {exercise.id: exercise.skill_ids for exercise in graph.exercises}
-    attempted: dict[int, set[int]] = defaultdict(set)
-    practised: dict[int, dict[int, datetime]] = defaultdict(dict)
-    attempts = Attempt.objects.filter(course_id=course_id, user_id__in=user_ids)
-    for user_id, exercise_id, last in (
-        attempts.values_list("user_id", "exercise_id").annotate(last=Max("created_at")).order_by()
+    return completed
+
+
+def _activity_of(
+    history: History, exercise_skills: Mapping[int, tuple[int, ...]]
+) -> tuple[dict[int, datetime], dict[int, datetime], dict[int, int]]:
+    """(last practice per skill, last right answer per exercise, wrong answers per skill).
+
+    From the history itself, oldest first, so the last assignment is the latest time; only
+    those latest times become datetimes.
+    """
+    practised: dict[int, float] = {}
+    solved_at: dict[int, float] = {}
+    wrong: dict[int, int] = {}
+    for exercise_id, is_correct, when in zip(
+        history.exercise_ids, history.correct, history.created_at, strict=True
     ):
-        attempted[user_id].add(exercise_id)
-        for skill_id in exercise_skills.get(exercise_id, ()):
-            seen = practised[user_id].get(skill_id)
-            if seen is None or last > seen:
-                practised[user_id][skill_id] = last
-    solved_at: dict[int, dict[int, datetime]] = defaultdict(dict)
-    for user_id, exercise_id, last in (
-        attempts.filter(is_correct=True)
-        .values_list("user_id", "exercise_id")
-        .annotate(last=Max("created_at"))
-        .order_by()
-    ):
-        solved_at[user_id][exercise_id] = last
-    return Activity(completed, attempted, practised, solved_at)
+        skills = exercise_skills.get(exercise_id, ())
+        for skill_id in skills:
+            practised[skill_id] = when
+        if is_correct:
+            solved_at[exercise_id] = when
+        else:
+            for skill_id in skills:
+                wrong[skill_id] = wrong.get(skill_id, 0) + 1
+    return (
+        {skill_id: epoch_datetime(when) for skill_id, when in practised.items()},
+        {exercise_id: epoch_datetime(when) for exercise_id, when in solved_at.items()},
+        wrong,
+    )
+
+
+@dataclass(frozen=True)
+class ChunkPlans:
+    """What planning many learners produced: raw mastery, paths, and display states to store."""
+
+    skill_ids: list[int]  # the columns of `raw`: the course's skills, by id
+    raw: np.ndarray  # learners (rows, in the order planned) x skills, clipped to [0, 1]
+    plans: dict[int, list[PlannedStep]]
+    # user id -> (display state, newest attempt folded into it), only where it changed
+    displays: dict[int, tuple[DisplayState, int | None]]
 
 
 def plans_build(
@@ -182,16 +234,19 @@ def plans_build(
     config: PlannerConfig | None = None,
     now: datetime | None = None,
     histories: Mapping[int, History] | None = None,
-) -> tuple[dict[int, dict[int, float]], dict[int, list[PlannedStep]]]:
-    """Raw mastery by skill and planned steps for each learner; `mastery` rows follow `user_ids`.
+) -> ChunkPlans:
+    """Raw mastery and planned steps for each learner; `mastery` rows follow `user_ids`.
 
     The planner plans on the shown mastery: each learner's display state (adaptive.display) is
-    brought up to date with the attempts not yet folded into it, and stored.
+    brought up to date with the attempts not yet folded into it; the caller stores the changed
+    ones (`ChunkPlans.displays`) in the transaction that stores the paths.
     """
     now = now or timezone.now()
     config = config or planner_config_for(runtime)
-    course_skill_ids = [skill.id for skill in graph.skills]
-    activity = _activity_load(course_id=course_id, user_ids=user_ids, graph=graph)
+    skill_ids = [skill.id for skill in graph.skills]
+    columns_by_skill = {skill_id: column for column, skill_id in enumerate(skill_ids)}
+    raw = mastery_for_skills(runtime, mastery, skill_ids)
+    completed = _lessons_completed(course_id=course_id, user_ids=user_ids)
     if histories is None:
         histories = histories_load(course_id=course_id, user_ids=list(user_ids))
     exercise_skills = {exercise.id: exercise.skill_ids for exercise in graph.exercises}
@@ -200,11 +255,9 @@ def plans_build(
     shown_config = config.display
     states = display_states_load(course_id=course_id, user_ids=user_ids)
     changed: dict[int, tuple[DisplayState, int | None]] = {}
-    by_skill: dict[int, dict[int, float]] = {}
     plans: dict[int, list[PlannedStep]] = {}
+    no_lessons: dict[int, datetime] = {}
     for row, user_id in enumerate(user_ids):
-        raw = mastery_by_skill(runtime, mastery[row], course_skill_ids)
-        by_skill[user_id] = raw
         history = histories[user_id]
         state = states.get(user_id)
         if (
@@ -213,44 +266,38 @@ def plans_build(
             or state.threshold not in (None, config.mastery_threshold)  # another model kind
         ):
             state = DisplayState()
-        pending = [
-            (exercise_skills.get(exercise_id, ()), is_correct)
-            for exercise_id, is_correct in zip(
-                history.exercise_ids[state.folded :], history.correct[state.folded :], strict=True
+        if state.folded < len(history.exercise_ids):
+            pending = [
+                (exercise_skills.get(exercise_id, ()), is_correct)
+                for exercise_id, is_correct in zip(
+                    history.exercise_ids[state.folded :],
+                    history.correct[state.folded :],
+                    strict=True,
+                )
+            ]
+            state = attempts_fold(
+                state, pending, _SkillRow(columns_by_skill, raw[row]), shown_graph, shown_config
             )
-        ]
-        state = attempts_fold(state, pending, raw, shown_graph, shown_config)
-        if pending or user_id not in states or state.threshold is None:
-            state.threshold = config.mastery_threshold
             changed[user_id] = (state, history.last_attempt_id)
-        shown = shown_mastery(state, raw, shown_graph, shown_config)
+        if user_id not in states or state.threshold is None:
+            changed[user_id] = (state, history.last_attempt_id)
+        state.threshold = config.mastery_threshold
+        values, caveats = shown_for_planning(state, shown_graph, shown_config)
+        practised, solved_at, wrong = _activity_of(history, exercise_skills)
+        lessons = completed.get(user_id, no_lessons)
         snapshot = LearnerSnapshot(
-            mastery={s: item.value for s, item in shown.items() if item.value is not None},
-            caveats={s: item.caveat for s, item in shown.items() if item.caveat},
+            mastery=values,
+            caveats=caveats,
             predicted_success=_SuccessRow(columns, success[row]),
-            completed_lesson_ids=frozenset(activity.completed.get(user_id, ())),
-            lesson_read_at=activity.completed.get(user_id, {}),
-            attempted_exercise_ids=frozenset(activity.attempted.get(user_id, ())),
-            last_practised=activity.practised.get(user_id, {}),
-            solved_at=activity.solved_at.get(user_id, {}),
-            wrong=_wrong_answers(history, exercise_skills),
+            completed_lesson_ids=frozenset(lessons),
+            lesson_read_at=lessons,
+            attempted_exercise_ids=frozenset(history.exercise_ids),
+            last_practised=practised,
+            solved_at=solved_at,
+            wrong=wrong,
         )
         plans[user_id] = plan_build(graph, snapshot, config, now=now)
-    if changed:
-        display_states_save(course_id=course_id, states=changed, now=now)
-    return by_skill, plans
-
-
-def _wrong_answers(
-    history: History, exercise_skills: Mapping[int, tuple[int, ...]]
-) -> dict[int, int]:
-    """skill id -> the learner's wrong answers on it."""
-    wrong: dict[int, int] = {}
-    for exercise_id, is_correct in zip(history.exercise_ids, history.correct, strict=True):
-        if not is_correct:
-            for skill_id in exercise_skills.get(exercise_id, ()):
-                wrong[skill_id] = wrong.get(skill_id, 0) + 1
-    return wrong
+    return ChunkPlans(skill_ids=skill_ids, raw=raw, plans=plans, displays=changed)
 
 
 # Bulk writes ------------------------------------------------------------------------------------
@@ -263,27 +310,33 @@ def _paths_replace(
     plans: Mapping[int, list[PlannedStep]],
     now: datetime,
 ) -> int:
-    """Replace the learners' paths for the course with fresh rows; returns rows written."""
+    """Replace the learners' paths for the course (their version, date and steps); returns rows
+    written."""
     user_ids = list(plans)
-    # Steps first and by a plain DELETE: Django's cascade would load every path into memory.
-    PathStep.objects.filter(path__course_id=course_id, path__user_id__in=user_ids)._raw_delete(
-        PathStep.objects.db
-    )
-    LearningPath.objects.filter(course_id=course_id, user_id__in=user_ids)._raw_delete(
-        LearningPath.objects.db
-    )
-    paths = LearningPath.objects.bulk_create(
-        [
-            LearningPath(
-                user_id=user_id,
-                course_id=course_id,
-                model_version_id=model_version_id,
-                generated_at=now,
-            )
-            for user_id in user_ids
-        ]
-    )
-    path_ids = {path.user_id: path.pk for path in paths}
+    if connection.vendor == "postgresql":
+        path_ids = _paths_upsert(
+            course_id=course_id, model_version_id=model_version_id, user_ids=user_ids, now=now
+        )
+    else:
+        # Steps first and by a plain DELETE: Django's cascade would load every path into memory.
+        PathStep.objects.filter(path__course_id=course_id, path__user_id__in=user_ids)._raw_delete(
+            PathStep.objects.db
+        )
+        LearningPath.objects.filter(course_id=course_id, user_id__in=user_ids)._raw_delete(
+            LearningPath.objects.db
+        )
+        paths = LearningPath.objects.bulk_create(
+            [
+                LearningPath(
+                    user_id=user_id,
+                    course_id=course_id,
+                    model_version_id=model_version_id,
+                    generated_at=now,
+                )
+                for user_id in user_ids
+            ]
+        )
+        path_ids = {path.user_id: path.pk for path in paths}
     steps = rows_insert(
         PathStep,
         ["path", "position", "kind", "skill", "lesson", "exercise", "reason"],
@@ -301,7 +354,35 @@ def _paths_replace(
             for step in planned
         ),
     )
-    return len(paths) + steps
+    return len(path_ids) + steps
+
+
+def _paths_upsert(
+    *, course_id: int, model_version_id: int | None, user_ids: list[int], now: datetime
+) -> dict[int, int]:
+    """PostgreSQL: keep each learner's path row (new version and date), drop its steps.
+
+    An upsert and a join-delete instead of deleting and re-inserting the paths: no foreign-key
+    checks at commit for rows that keep their keys, two statements per chunk.
+    """
+    path_table, step_table = LearningPath._meta.db_table, PathStep._meta.db_table
+    # Table names come from model metadata; every value is a parameter.
+    upsert = (
+        f"INSERT INTO {path_table} (user_id, course_id, model_version_id, generated_at)"  # noqa: S608
+        " SELECT u, %s, %s, %s FROM unnest(%s::bigint[]) AS t(u)"
+        " ON CONFLICT (user_id, course_id) DO UPDATE SET"
+        " model_version_id = EXCLUDED.model_version_id, generated_at = EXCLUDED.generated_at"
+        " RETURNING user_id, id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(upsert, [course_id, model_version_id, now, user_ids])
+        path_ids = dict(cursor.fetchall())
+        cursor.execute(
+            f"DELETE FROM {step_table} s USING unnest(%s::bigint[]) AS p(id)"  # noqa: S608
+            " WHERE s.path_id = p.id",
+            [list(path_ids.values())],
+        )
+    return path_ids
 
 
 def learning_path_rebuild(
@@ -312,10 +393,11 @@ def learning_path_rebuild(
     mastery: np.ndarray,
     config: PlannerConfig | None = None,
 ) -> list[PlannedStep]:
-    """Plan and store one learner's path from their current mastery (vocabulary order)."""
+    """Plan and store one learner's path and shown mastery from their current mastery
+    (vocabulary order); the caller's transaction holds it with the state it came from."""
     graph = course_graph_load(course_id=course_id)
     now = timezone.now()
-    _, plans = plans_build(
+    planned = plans_build(
         course_id=course_id,
         user_ids=[user_id],
         runtime=runtime,
@@ -324,10 +406,15 @@ def learning_path_rebuild(
         config=config,
         now=now,
     )
+    if planned.displays:
+        display_states_save(course_id=course_id, states=planned.displays, now=now)
     _paths_replace(
-        course_id=course_id, model_version_id=runtime.model_version_id, plans=plans, now=now
+        course_id=course_id,
+        model_version_id=runtime.model_version_id,
+        plans=planned.plans,
+        now=now,
     )
-    return plans[user_id]
+    return planned.plans[user_id]
 
 
 @dataclass(frozen=True)
@@ -363,6 +450,83 @@ def _learner_chunks(course_id: int, chunk_size: int) -> Iterator[list[int]]:
         last = chunk[-1]
 
 
+def path_refresh_chunk(
+    *,
+    course_id: int,
+    user_ids: Sequence[int],
+    runtime: Runtime,
+    graph: CourseGraph,
+    config: PlannerConfig | None = None,
+    enqueue_catch_up: Callable[[int], None] | None = None,
+) -> int:
+    """Recompute and replace state, mastery, shown mastery and path of some learners of a course.
+
+    One transaction, one model version (`runtime`'s): reads, planning and writes of the chunk
+    happen inside it, so no learner is ever stored with a path and a mastery of different
+    versions. Attempts stored after the histories were read are handed to
+    `enqueue_catch_up(attempt_id)` after commit. Returns the rows written.
+    """
+    return _chunk_refresh(
+        course_id=course_id,
+        user_ids=user_ids,
+        runtime=runtime,
+        graph=graph,
+        config=config,
+        enqueue_catch_up=enqueue_catch_up,
+    )
+
+
+HistoriesRead = Callable[..., Mapping[int, History]]
+ExtraWrite = Callable[..., int]
+
+
+@transaction.atomic
+def _chunk_refresh(
+    *,
+    course_id: int,
+    user_ids: Sequence[int],
+    runtime: Runtime,
+    graph: CourseGraph,
+    config: PlannerConfig | None = None,
+    enqueue_catch_up: Callable[[int], None] | None = None,
+    histories_read: HistoriesRead | None = None,
+    extra_write: ExtraWrite | None = None,
+) -> int:
+    # `histories_read` / `extra_write`: hooks for bench/path_refresh.py's measurement of the
+    # previous design (ORM histories, a row per skill) on the same code path; None in the app.
+    user_ids = list(user_ids)
+    if not user_ids:
+        return 0
+    histories = (histories_read or histories_load)(course_id=course_id, user_ids=user_ids)
+    ordered = [histories[user_id] for user_id in user_ids]
+    skills_by_exercise = {exercise.id: list(exercise.skill_ids) for exercise in graph.exercises}
+    states, mastery = replay_batch(runtime, ordered, skills_by_exercise)
+    now = timezone.now()
+    planned = plans_build(
+        course_id=course_id,
+        user_ids=user_ids,
+        runtime=runtime,
+        mastery=mastery,
+        graph=graph,
+        config=config,
+        now=now,
+        histories=histories,
+    )
+    rows = _chunk_write(
+        course_id=course_id,
+        runtime=runtime,
+        histories=ordered,
+        states=states,
+        planned=planned,
+        now=now,
+    )
+    if extra_write is not None:
+        rows += extra_write(course_id=course_id, runtime=runtime, planned=planned, now=now)
+    if enqueue_catch_up is not None:
+        _catch_up_schedule(course_id, ordered, enqueue_catch_up)
+    return rows
+
+
 def path_refresh(
     *,
     course_id: int,
@@ -373,13 +537,13 @@ def path_refresh(
 ) -> PathRefreshResult:
     """Recompute state, mastery and path of every learner of a course with the model serving it.
 
-    Each chunk is replaced in one transaction. Attempts stored after a chunk's histories were
-    read are handed to `enqueue_catch_up(attempt_id)` after commit, so none is lost.
+    Chunk by chunk (`path_refresh_chunk`, one transaction each). Attempts stored after a
+    chunk's histories were read are handed to `enqueue_catch_up(attempt_id)` after commit, so
+    none is lost.
     """
     started = time.perf_counter()
     runtime = runtime_for_course(course_id=course_id)
     graph = course_graph_load(course_id=course_id)
-    skills_by_exercise = {exercise.id: list(exercise.skill_ids) for exercise in graph.exercises}
     total = (
         Enrollment.objects.filter(course_id=course_id)
         .exclude(status=Enrollment.Status.DROPPED)
@@ -387,32 +551,14 @@ def path_refresh(
     )
     learners = rows = 0
     for user_ids in _learner_chunks(course_id, chunk_size):
-        histories = histories_load(course_id=course_id, user_ids=user_ids)
-        ordered = [histories[user_id] for user_id in user_ids]
-        states, mastery = replay_batch(runtime, ordered, skills_by_exercise)
-        now = timezone.now()
-        by_skill, plans = plans_build(
+        rows += path_refresh_chunk(
             course_id=course_id,
             user_ids=user_ids,
             runtime=runtime,
-            mastery=mastery,
             graph=graph,
             config=config,
-            now=now,
-            histories=histories,
+            enqueue_catch_up=enqueue_catch_up,
         )
-        with transaction.atomic():
-            rows += _chunk_replace(
-                course_id=course_id,
-                runtime=runtime,
-                histories=ordered,
-                states=states,
-                by_skill=by_skill,
-                plans=plans,
-                now=now,
-            )
-            if enqueue_catch_up is not None:
-                _catch_up_schedule(course_id, ordered, enqueue_catch_up)
         learners += len(user_ids)
         if on_progress is not None:
             on_progress(learners, total)
@@ -425,23 +571,25 @@ def path_refresh(
     )
 
 
-def _chunk_replace(
+def _chunk_write(
     *,
     course_id: int,
     runtime: Runtime,
-    histories: list,
+    histories: Sequence[History],
     states: np.ndarray,
-    by_skill: dict[int, dict[int, float]],
-    plans: dict[int, list[PlannedStep]],
+    planned: ChunkPlans,
     now: datetime,
 ) -> int:
+    """Replace the chunk's learner states (with their raw mastery), shown mastery and paths."""
     user_ids = [history.user_id for history in histories]
     version = runtime.model_version_id
-    # One timestamp for the chunk, formatted once for COPY rather than once per row.
-    stamp = now.isoformat() if connection.vendor == "postgresql" else now
     LearnerState.objects.filter(course_id=course_id, user_id__in=user_ids)._raw_delete(
         LearnerState.objects.db
     )
+    # The skill ids are the same for every learner of the chunk: encoded once.
+    skill_ids = _bytea(np.asarray(planned.skill_ids, dtype=MASTERY_SKILL_DTYPE))
+    mastery = planned.raw.astype(MASTERY_DTYPE)
+    states = np.asarray(states, dtype=MASTERY_DTYPE)
     written = rows_insert(
         LearnerState,
         [
@@ -449,6 +597,8 @@ def _chunk_replace(
             "course",
             "model_version",
             "state",
+            "mastery",
+            "mastery_skill_ids",
             "last_attempt_id",
             "attempts_count",
             "updated_at",
@@ -459,6 +609,8 @@ def _chunk_replace(
                 course_id,
                 version,
                 _bytea(states[row]),
+                _bytea(mastery[row]),
+                skill_ids,
                 history.last_attempt_id,
                 len(history.exercise_ids),
                 now,
@@ -466,29 +618,24 @@ def _chunk_replace(
             for row, history in enumerate(histories)
         ),
     )
-    SkillMastery.objects.filter(course_id=course_id, user_id__in=user_ids)._raw_delete(
-        SkillMastery.objects.db
+    if planned.displays:
+        display_states_save(course_id=course_id, states=planned.displays, now=now)
+        written += len(planned.displays)
+    written += _paths_replace(
+        course_id=course_id, model_version_id=version, plans=planned.plans, now=now
     )
-    written += rows_insert(
-        SkillMastery,
-        ["user", "skill", "course", "probability", "model_version", "updated_at"],
-        (
-            (user_id, skill_id, course_id, probability, version, stamp)
-            for user_id, skills in by_skill.items()
-            for skill_id, probability in skills.items()
-        ),
-    )
-    written += _paths_replace(course_id=course_id, model_version_id=version, plans=plans, now=now)
     return written
 
 
 def _bytea(vector: np.ndarray) -> object:
-    raw = np.asarray(vector, dtype=np.float32).tobytes()
-    # COPY's text format takes bytea as \x-prefixed hex; bulk_create takes bytes.
+    raw = np.ascontiguousarray(vector).tobytes()
+    # COPY's text format takes bytea as \\x-prefixed hex; bulk_create takes bytes.
     return "\\x" + raw.hex() if connection.vendor == "postgresql" else raw
 
 
-def _catch_up_schedule(course_id: int, histories: list, enqueue: Callable[[int], None]) -> None:
+def _catch_up_schedule(
+    course_id: int, histories: Sequence[History], enqueue: Callable[[int], None]
+) -> None:
     included = {history.user_id: history.last_attempt_id or 0 for history in histories}
     newer = (
         Attempt.objects.filter(course_id=course_id, user_id__in=list(included))

@@ -16,10 +16,12 @@ from adaptive.display import (
     DisplayGraph,
     DisplayState,
     attempt_fold,
+    attempts_fold,
     chance_band,
     evidence_cap,
     percent_of,
     rule_violations,
+    shown_for_planning,
     shown_mastery,
     status_of,
 )
@@ -31,8 +33,11 @@ from adaptive.planning import (
     LessonNode,
     PlannerConfig,
     SkillNode,
+    graph_facts,
     plan_build,
+    ready_skills,
     reason_sentence,
+    skill_is_mastered,
 )
 from learners.demo import content
 from learners.demo.simulation import (
@@ -245,6 +250,7 @@ def test_no_rule_is_ever_broken_over_simulated_learners(model, threshold):
         n = len(prerequisites)
         tracker = _Bkt(n) if model == "bkt" else raw_model(n, rng)
         state, attempted = DisplayState(), set()
+        history: list = []
         for _step in range(70):
             item = items[int(rng.integers(len(items)))]
             correct = response_sample(truth, item, rng)
@@ -272,6 +278,16 @@ def test_no_rule_is_ever_broken_over_simulated_learners(model, threshold):
                 mastery={s: v.value for s, v in shown.items() if v.value is not None},
                 caveats={s: v.caveat for s, v in shown.items() if v.caveat},
             )
+            # the refresh's shortcut reads exactly what the bars show
+            assert shown_for_planning(after, graph, config) == (
+                snapshot.mastery,
+                snapshot.caveats,
+            )
+            # and its candidate-only search finds the ready skills every skill would give
+            assert ready_skills(plan_graph, snapshot, planner) == _ready_by_every_skill(
+                plan_graph, snapshot, planner
+            )
+            history.append((item.skills, correct, raw))
             for step in plan_build(plan_graph, snapshot, planner):
                 reason = step.reason
                 bar = shown[step.skill_id]
@@ -281,6 +297,30 @@ def test_no_rule_is_ever_broken_over_simulated_learners(model, threshold):
                 if "you mastered it" in reason_sentence(reason):
                     assert bar.status == MASTERED
                 sentences += 1
+        # folding a batch in place (the refresh) equals folding one attempt at a time
+        skills, correct, raw = history[-1]
+        batch = attempts_fold(DisplayState(), [(s, c) for s, c, _ in history], raw, graph, config)
+        one_by_one = DisplayState()
+        for skills, correct, _raw in history:
+            one_by_one = attempt_fold(one_by_one, skills, correct, raw, graph, config)
+        assert batch == one_by_one
     assert checked == 12 * 70
     assert sentences > 100
     assert totals == dict.fromkeys(RULES, 0)
+
+
+def _ready_by_every_skill(graph, learner, config):
+    """ready_skills as it was written before issue 11: every skill of the graph looked at."""
+    facts = graph_facts(graph)
+    ready = []
+    for skill in graph.skills:
+        if skill_is_mastered(skill.id, learner, config):
+            continue
+        if not all(skill_is_mastered(p, learner, config) for p in skill.prerequisite_ids):
+            continue
+        own = learner.mastery.get(skill.id, 0.0)
+        gain = max(config.mastery_threshold - own, 0.0) * (1.0 + 0.5 * facts.descendants[skill.id])
+        gain *= 0.5 ** (learner.wrong.get(skill.id, 0) // config.spin_after)
+        ready.append((skill.id, gain))
+    ready.sort(key=lambda item: (-round(item[1], 9), facts.rank[item[0]]))
+    return ready

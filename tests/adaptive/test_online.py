@@ -5,8 +5,8 @@ import pytest
 
 from adaptive.ml.bkt import DEFAULT_GUESS, DEFAULT_LEARN, DEFAULT_PRIOR, DEFAULT_SLIP, BKTParams
 from adaptive.ml.step import StepWeights
-from adaptive.models import LearnerState, LearningPath, PathStep, SkillMastery
-from adaptive.selectors import histories_load
+from adaptive.models import LearnerState, LearningPath, PathStep
+from adaptive.selectors import histories_load, mastery_raw_for_learner
 from adaptive.services.knowledge_state import learner_state_update
 from adaptive.serving import Runtime, replay_batch, runtime_for_course
 from courses.models import SkillPrerequisite
@@ -57,9 +57,13 @@ def test_an_attempt_updates_mastery_and_path_after_commit(
     assert state.model_version_id is None
     assert state.last_attempt_id == student.attempts.get().pk
     assert state.attempts_count == 1
-    mastery = dict(
-        SkillMastery.objects.filter(user=student).values_list("skill__name", "probability")
-    )
+    names = dict(course.skills.values_list("pk", "name"))
+    mastery = {
+        names[skill_id]: value
+        for skill_id, value in mastery_raw_for_learner(
+            user_id=student.pk, course_id=course.pk
+        ).items()
+    }
     # Bayes: P(L|correct) = 0.3*0.9 / (0.3*0.9 + 0.7*0.2) = 0.6585...; then learning 0.1
     assert (DEFAULT_PRIOR, DEFAULT_SLIP, DEFAULT_GUESS, DEFAULT_LEARN) == (0.3, 0.1, 0.2, 0.1)
     posterior = 0.3 * 0.9 / (0.3 * 0.9 + 0.7 * 0.2)

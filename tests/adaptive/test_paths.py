@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from adaptive.ml.artifacts import artifact_save
 from adaptive.ml.bkt import BKTParams
-from adaptive.models import LearnerState, LearningPath, ModelVersion, PathStep, SkillMastery
+from adaptive.models import LearnerState, LearningPath, ModelVersion, PathStep
+from adaptive.selectors import mastery_raw_load
 from adaptive.services import learning_paths as paths
 from adaptive.services.knowledge_state import learner_state_apply
 from adaptive.services.learning_paths import path_refresh
@@ -53,7 +54,7 @@ def course_with_learners():
 
 
 def test_refresh_writes_state_mastery_and_path_for_every_learner(course_with_learners):
-    course, _, _ = course_with_learners
+    course, _, learners = course_with_learners
     progress = []
 
     result = path_refresh(
@@ -65,9 +66,12 @@ def test_refresh_writes_state_mastery_and_path_for_every_learner(course_with_lea
     assert (result.learners, result.model_version_id) == (7, None)
     assert progress == [(3, 7), (6, 7), (7, 7)]
     assert LearnerState.objects.filter(course=course).count() == 7
-    assert SkillMastery.objects.filter(course=course).count() == 7 * 3
+    raw = mastery_raw_load(course_id=course.pk, user_ids=[learner.pk for learner in learners])
+    assert {len(skills) for skills in raw.values()} == {3}
     assert LearningPath.objects.filter(course=course).count() == 7
-    assert result.rows == 7 + 21 + 7 + PathStep.objects.filter(path__course=course).count()
+    # states (with mastery), shown mastery of each learner, paths and their steps
+    steps = PathStep.objects.filter(path__course=course).count()
+    assert result.rows == 7 + 7 + 7 + steps
 
 
 def test_refresh_equals_the_online_update_for_each_learner(course_with_learners):
@@ -113,10 +117,12 @@ def test_a_promotion_refresh_replaces_every_row_with_the_new_version(
 
     # then no row of the old version is left, and none is mixed
     assert result.model_version_id == version.pk
-    assert set(SkillMastery.objects.values_list("model_version", flat=True)) == {version.pk}
     assert set(LearnerState.objects.values_list("model_version", flat=True)) == {version.pk}
     assert set(LearningPath.objects.values_list("model_version", flat=True)) == {version.pk}
-    assert not old_paths & set(LearningPath.objects.values_list("pk", flat=True))
+    assert LearningPath.objects.count() == len(old_paths)
+    assert set(PathStep.objects.values_list("path__model_version", flat=True).distinct()) == {
+        version.pk
+    }
     assert runtime_for_course(course_id=course.pk).model_version_id == version.pk
 
 

@@ -15,7 +15,6 @@ from adaptive.models import (
     LearningPath,
     ModelVersion,
     PathStep,
-    SkillMastery,
     TrainingRun,
 )
 from courses.models import (
@@ -64,7 +63,6 @@ WATCHED_MODELS: tuple[type[models.Model], ...] = (
     Attempt,
     LessonEvent,
     Token,
-    SkillMastery,
     LearnerState,
     LearningPath,
     PathStep,

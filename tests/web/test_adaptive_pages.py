@@ -4,12 +4,13 @@ import itertools
 import re
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from adaptive.display_store import learner_shown
-from adaptive.models import ModelVersion, SkillMastery, TrainingRun
+from adaptive.models import LearnerState, ModelVersion, TrainingRun, mastery_encode
 from adaptive.services.knowledge_state import learner_refresh
 from courses.models import SkillPrerequisite
 from learners.services import attempt_submit, enrollment_create, lesson_event_record
@@ -61,7 +62,9 @@ def test_a_new_student_sees_not_started_on_every_skill_and_a_planned_path(
     with django_capture_on_commit_callbacks(execute=True):
         enrollment_create(user=student, course=course)
     # a model that thinks everybody knows everything must not show up as bars
-    SkillMastery.objects.filter(user=student).update(probability=0.81)
+    skill_ids = list(course.skills.order_by("pk").values_list("pk", flat=True))
+    mastery, stored_ids = mastery_encode(skill_ids, np.full(len(skill_ids), 0.81))
+    LearnerState.objects.filter(user=student).update(mastery=mastery, mastery_skill_ids=stored_ids)
     client.force_login(student)
     page = client.get(reverse("adaptive:dashboard")).content.decode()
     assert page.count('data-status="not_started"') == 2

@@ -1,9 +1,10 @@
 """Leaving a course, the language kept in the profile, catalogue filters, favicon and plurals."""
 
+import numpy as np
 import pytest
 from django.urls import reverse
 
-from adaptive.models import SkillMastery
+from adaptive.models import LearnerState, mastery_encode
 from courses.models import Course
 from learners.models import Attempt, Enrollment
 from tests.factories import (
@@ -12,6 +13,7 @@ from tests.factories import (
     EnrollmentFactory,
     LessonFactory,
     ModuleFactory,
+    SkillFactory,
     UserFactory,
 )
 
@@ -194,11 +196,27 @@ def test_favicon_ico_leads_to_the_svg_icon(client):
     assert response["Location"].endswith("img/favicon.svg")
 
 
-def test_admin_names_skill_masteries_in_the_plural(admin_client):
-    assert SkillMastery._meta.verbose_name_plural == "skill masteries"
-    page = admin_client.get(reverse("admin:index")).content.decode()
-    assert "Skill masteries" in page
-    assert "masterys" not in page
+def test_admin_shows_a_learners_raw_mastery_as_a_readable_list(admin_client):
+    # given a stored mastery vector over two skills, one of which was deleted since
+    course = CourseFactory(slug="vectors")
+    fractions = SkillFactory(course=course, name="Fractions")
+    learner = UserFactory()
+    mastery, skill_ids = mastery_encode([fractions.pk, 999_999], np.array([0.8125, 0.25]))
+    state = LearnerState.objects.create(
+        user=learner, course=course, state=b"", mastery=mastery, mastery_skill_ids=skill_ids
+    )
+
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    listing = admin_client.get(reverse("admin:adaptive_learnerstate_changelist")).content.decode()
+    page = admin_client.get(
+        reverse("admin:adaptive_learnerstate_change", args=[state.pk])
+    ).content.decode()
+
+    assert "Learner states" in index
+    assert "masterys" not in index
+    assert '<td class="field-skills_count">2</td>' in listing
+    assert "<li>Fractions: 0.8125</li>" in page
+    assert "<li>deleted skill 999999: 0.2500</li>" in page
 
 
 def test_lesson_blocks_have_unique_landmark_names(client, classroom):
