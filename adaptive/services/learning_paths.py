@@ -379,7 +379,6 @@ def path_refresh(
     started = time.perf_counter()
     runtime = runtime_for_course(course_id=course_id)
     graph = course_graph_load(course_id=course_id)
-    skills_by_exercise = {exercise.id: list(exercise.skill_ids) for exercise in graph.exercises}
     total = (
         Enrollment.objects.filter(course_id=course_id)
         .exclude(status=Enrollment.Status.DROPPED)
@@ -387,6 +386,40 @@ def path_refresh(
     )
     learners = rows = 0
     for user_ids in _learner_chunks(course_id, chunk_size):
+        rows += path_refresh_chunk(
+            course_id=course_id,
+            user_ids=user_ids,
+            runtime=runtime,
+            graph=graph,
+            config=config,
+            enqueue_catch_up=enqueue_catch_up,
+        )
+        learners += len(user_ids)
+        if on_progress is not None:
+            on_progress(learners, total)
+    return PathRefreshResult(
+        course_id=course_id,
+        model_version_id=runtime.model_version_id,
+        learners=learners,
+        rows=rows,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def path_refresh_chunk(
+    *,
+    course_id: int,
+    user_ids: Sequence[int],
+    runtime: Runtime,
+    graph: CourseGraph,
+    config: PlannerConfig | None = None,
+    enqueue_catch_up: Callable[[int], None] | None = None,
+) -> int:
+    """Recompute and replace state, mastery, display and paths of these learners with
+    `runtime`'s version, in one transaction; returns the rows written."""
+    skills_by_exercise = {exercise.id: list(exercise.skill_ids) for exercise in graph.exercises}
+    user_ids = list(user_ids)
+    with transaction.atomic():
         histories = histories_load(course_id=course_id, user_ids=user_ids)
         ordered = [histories[user_id] for user_id in user_ids]
         states, mastery = replay_batch(runtime, ordered, skills_by_exercise)
@@ -401,28 +434,18 @@ def path_refresh(
             now=now,
             histories=histories,
         )
-        with transaction.atomic():
-            rows += _chunk_replace(
-                course_id=course_id,
-                runtime=runtime,
-                histories=ordered,
-                states=states,
-                by_skill=by_skill,
-                plans=plans,
-                now=now,
-            )
-            if enqueue_catch_up is not None:
-                _catch_up_schedule(course_id, ordered, enqueue_catch_up)
-        learners += len(user_ids)
-        if on_progress is not None:
-            on_progress(learners, total)
-    return PathRefreshResult(
-        course_id=course_id,
-        model_version_id=runtime.model_version_id,
-        learners=learners,
-        rows=rows,
-        seconds=time.perf_counter() - started,
-    )
+        rows = _chunk_replace(
+            course_id=course_id,
+            runtime=runtime,
+            histories=ordered,
+            states=states,
+            by_skill=by_skill,
+            plans=plans,
+            now=now,
+        )
+        if enqueue_catch_up is not None:
+            _catch_up_schedule(course_id, ordered, enqueue_catch_up)
+    return rows
 
 
 def _chunk_replace(
