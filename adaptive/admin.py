@@ -19,6 +19,8 @@ from adaptive.models import (
     LearnerState,
     LearningPath,
     ModelVersion,
+    PathRefresh,
+    PathRefreshChunk,
     PathStep,
     TrainingRun,
 )
@@ -234,3 +236,46 @@ class LearningPathAdmin(ReadOnlyAdmin):
     list_select_related = ("user", "course", "model_version")
     raw_id_fields = ("user", "course", "model_version")
     inlines = (PathStepInline,)
+
+
+class PathRefreshChunkInline(admin.TabularInline):
+    model = PathRefreshChunk
+    extra = 0
+    fields = ("index", "first_user_id", "last_user_id", "done_at", "outcome", "learners", "rows")
+    readonly_fields = fields
+    can_delete = False
+    ordering = ("done_at", "index")  # the chunks not done yet first
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(PathRefresh)
+class PathRefreshAdmin(ReadOnlyAdmin):
+    """A refresh fanned out over the default workers, with its chunks (progress while running)."""
+
+    list_display = (
+        "id",
+        "course",
+        "model_version",
+        "status",
+        "chunks_display",
+        "learners_display",
+        "dispatches",
+        "started_at",
+        "progressed_at",
+        "finished_at",
+    )
+    list_filter = ("status", "course")
+    list_select_related = ("course", "model_version")
+    date_hierarchy = "started_at"
+    readonly_fields = [field.name for field in PathRefresh._meta.fields]
+    inlines = (PathRefreshChunkInline,)
+
+    @admin.display(description=_("Chunks done"))
+    def chunks_display(self, refresh: PathRefresh) -> str:
+        return f"{refresh.chunks_done} / {refresh.chunks_total}"
+
+    @admin.display(description=_("Learners refreshed"))
+    def learners_display(self, refresh: PathRefresh) -> str:
+        return f"{refresh.learners} / {refresh.learners_total}"

@@ -23,11 +23,10 @@ from django.utils import timezone
 
 from adaptive.models import ModelVersion, TrainingRun
 from adaptive.services.retraining import (
-    paths_refresh_for_scope,
+    paths_refresh_dispatch_for_scope,
     retrain_lock,
     training_run_heartbeat,
 )
-from adaptive.tasks import learner_state_update_task
 
 logger = logging.getLogger(__name__)
 
@@ -155,44 +154,25 @@ def model_retrain_task(
 
 
 def _refresh_paths(run: TrainingRun) -> None:
-    def progress(course_id: int, done: int, total: int) -> None:
-        _run_save(
-            run,
-            progress={
-                **run.progress,
-                "stage": "refresh",
-                "course_id": course_id,
-                "learners_done": done,
-                "learners_total": total,
-            },
-        )
-
-    results = paths_refresh_for_scope(
-        course_id=run.course_id,
-        on_progress=progress,
-        enqueue_catch_up=lambda attempt_id: learner_state_update_task.delay(attempt_id=attempt_id),
-    )
-    learners = sum(result.learners for result in results)
-    seconds = sum(result.seconds for result in results)
-    _run_save(
-        run,
-        progress={**run.progress, "stage": "done", "paths_refreshed": learners},
-        timings={**run.timings, "refresh_seconds": round(seconds, 3)},
+    # Fanned out over the `default` workers rather than run here: the refresh scales with them,
+    # and this worker is free for the next training at once. The chunks write the refresh's
+    # progress into the run (chunks and learners done; "paths_refreshed" once all are done).
+    refreshes = paths_refresh_dispatch_for_scope(course_id=run.course_id, training_run_id=run.pk)
+    logger.info(
+        "training run %s: path refreshes %s sent to the default workers",
+        run.pk,
+        [refresh.pk for refresh in refreshes],
     )
 
 
 @shared_task(
     acks_late=False,
-    soft_time_limit=settings.PATHWISE_TRAINING_SOFT_TIME_LIMIT,
-    time_limit=settings.PATHWISE_TRAINING_TIME_LIMIT,
     autoretry_for=TRANSIENT_ERRORS,
     retry_backoff=5,
     max_retries=5,
 )
 def paths_refresh_task(*, course_id: int | None) -> dict:
-    """Refresh every path a scope's active model serves (after an activation or a rollback)."""
-    results = paths_refresh_for_scope(
-        course_id=course_id,
-        enqueue_catch_up=lambda attempt_id: learner_state_update_task.delay(attempt_id=attempt_id),
-    )
-    return {"courses": len(results), "learners": sum(result.learners for result in results)}
+    """Start a fanned-out refresh of a scope (kept for messages queued before the refresh moved
+    to `adaptive.tasks.paths_refresh_dispatch_task`)."""
+    refreshes = paths_refresh_dispatch_for_scope(course_id=course_id)
+    return {"path_refresh_ids": [refresh.pk for refresh in refreshes]}

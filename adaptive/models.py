@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -319,3 +319,99 @@ class MasteryDisplay(models.Model):
 
     def __str__(self) -> str:
         return f"Shown mastery of {self.user_id} in {self.course_id}"
+
+
+class PathRefresh(models.Model):
+    """One refresh of every path of a course with one model version, split into chunk tasks.
+
+    See adaptive.services.path_refresh_fanout: chunks run on the `default` workers; a newer
+    refresh of the course supersedes this one, and its remaining chunks then do nothing.
+    """
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        FINISHED = "finished", _("Finished")
+        SUPERSEDED = "superseded", _("Superseded by a newer refresh")
+        FAILED = "failed", _("Failed")
+
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, related_name="path_refreshes"
+    )
+    # The version every chunk writes with; null: the cold-start BKT (no trained model).
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The retrain whose promotion asked for it (null: an activation, a rollback, an operator).
+    training_run = models.ForeignKey(
+        TrainingRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="path_refreshes",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    chunk_size = models.PositiveIntegerField()
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    learners_total = models.PositiveIntegerField(default=0)  # enrolled when it started
+    learners = models.PositiveIntegerField(default=0)  # refreshed so far
+    rows = models.PositiveBigIntegerField(default=0)
+    # How many times its chunk tasks were sent (the reaper sends the missing ones again).
+    dispatches = models.PositiveSmallIntegerField(default=1)
+    started_at = models.DateTimeField(default=timezone.now)
+    # Last sign of life: a chunk done, or a dispatch; the reaper counts silence from it.
+    progressed_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("path refresh")
+        verbose_name_plural = _("path refreshes")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["status", "progressed_at"], name="path_refresh_open")]
+        constraints = [
+            # Starting a refresh supersedes the running one in the same transaction.
+            models.UniqueConstraint(
+                fields=["course"],
+                condition=Q(status="running"),
+                name="path_refresh_one_running_per_course",
+            ),
+            models.CheckConstraint(
+                condition=Q(chunks_done__lte=F("chunks_total")),
+                name="path_refresh_done_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Path refresh #{self.pk} of course {self.course_id} ({self.status})"
+
+
+class PathRefreshChunk(models.Model):
+    """The learners of one chunk task: the enrolled ones whose ids lie in [first, last]."""
+
+    class Outcome(models.TextChoices):
+        WRITTEN = "written", _("Written")
+        SKIPPED = "skipped", _("Skipped: the refresh was no longer current")
+
+    refresh = models.ForeignKey(PathRefresh, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_user_id = models.BigIntegerField()
+    last_user_id = models.BigIntegerField()
+    # Set in the transaction that writes the chunk's rows: a second delivery finds it set.
+    done_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    learners = models.PositiveIntegerField(default=0)
+    rows = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["refresh", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["refresh", "index"], name="path_refresh_chunk_unique"),
+            models.CheckConstraint(
+                condition=Q(first_user_id__lte=F("last_user_id")),
+                name="path_refresh_chunk_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.index} of path refresh {self.refresh_id}"

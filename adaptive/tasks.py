@@ -12,7 +12,9 @@ from django.db import InterfaceError, OperationalError
 from adaptive.exceptions import TrainingRunOpenError
 from adaptive.models import TrainingRun
 from adaptive.services.knowledge_state import learner_state_update, learners_reconcile
+from adaptive.services.path_refresh_fanout import path_refresh_chunk_run, path_refreshes_reap
 from adaptive.services.retraining import (
+    paths_refresh_dispatch_for_scope,
     retrain_scopes_nightly,
     retrain_scopes_with_new_attempts,
     training_run_open_exists,
@@ -82,8 +84,60 @@ def learners_reconcile_task() -> dict:
 
 @shared_task(soft_time_limit=40, time_limit=50)
 def training_runs_reap_task() -> list:
-    """Every half minute (beat): fail and retry training runs whose worker died."""
-    return training_runs_reap()
+    """Every half minute (beat): fail and retry training runs whose worker died, and send
+    again (or fail) the chunks of path refreshes that went silent."""
+    retries = training_runs_reap()
+    path_refreshes_reap()
+    return retries
+
+
+@shared_task(
+    bind=True,
+    # As learner_state_update_task: a worker killed as a whole leaves the chunk unacked and the
+    # broker hands it out again after the visibility timeout; a killed child alone fails it
+    # (the reaper sends it again once the refresh has been silent). A chunk is sized to take
+    # seconds (PATHWISE_REFRESH_CHUNK_*), so its limits stay below the visibility timeout.
+    acks_late=True,
+    reject_on_worker_lost=False,
+    soft_time_limit=40,
+    time_limit=50,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=20,
+    retry_jitter=True,
+    max_retries=6,
+)
+def path_refresh_chunk_task(self, *, chunk_id: int, delivery: int = 1) -> dict:
+    """Refresh the state, mastery and path of one chunk of a course's learners, once."""
+    if (self.request.delivery_info or {}).get("redelivered"):
+        if delivery >= MAX_DELIVERIES:
+            logger.error(
+                "chunk %s of a path refresh gave up: delivered %d times, its worker died each time",
+                chunk_id,
+                delivery,
+            )
+            return {"chunk_id": chunk_id, "gave_up": f"delivered {delivery} times"}
+        path_refresh_chunk_task.apply_async(kwargs={"chunk_id": chunk_id, "delivery": delivery + 1})
+        return {"chunk_id": chunk_id, "requeued": delivery + 1}
+    result = path_refresh_chunk_run(
+        chunk_id=chunk_id,
+        enqueue_catch_up=lambda attempt_id: learner_state_update_task.delay(attempt_id=attempt_id),
+    )
+    return {
+        "chunk_id": chunk_id,
+        "refresh_id": result.refresh_id,
+        "outcome": result.outcome,
+        "learners": result.learners,
+        "rows": result.rows,
+    }
+
+
+@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=5, max_retries=5)
+def paths_refresh_dispatch_task(*, course_id: int | None) -> dict:
+    """Start a fanned-out refresh of every path a scope's active model serves (after an
+    activation or a rollback); the chunks run on the `default` workers."""
+    refreshes = paths_refresh_dispatch_for_scope(course_id=course_id)
+    return {"path_refresh_ids": [refresh.pk for refresh in refreshes]}
 
 
 def _retrain_queue(course_id: int | None, trigger: str) -> int | None:

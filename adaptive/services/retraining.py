@@ -15,7 +15,7 @@ import contextlib
 import fcntl
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -37,15 +37,17 @@ from adaptive.exceptions import (
     TrainingRunOpenError,
     TrainingRunRateError,
 )
-from adaptive.models import ModelVersion, TrainingRun
-from adaptive.services.learning_paths import PathRefreshResult, path_refresh
+from adaptive.models import ModelVersion, PathRefresh, TrainingRun
+from adaptive.services.path_refresh_fanout import path_refreshes_start
 from courses.models import Course
 from learners.models import Attempt
 
 logger = logging.getLogger(__name__)
 
 RETRAIN_TASK = "adaptive.ml_tasks.model_retrain_task"
-REFRESH_TASK = "adaptive.ml_tasks.paths_refresh_task"
+# On the `default` queue: it only records the refresh and sends its chunks, so it must not wait
+# behind a training on the `ml` worker.
+REFRESH_TASK = "adaptive.tasks.paths_refresh_dispatch_task"
 # A course trains its own model once it has this much data; others share the global model.
 MIN_COURSE_ATTEMPTS = 2000
 MIN_COURSE_LEARNERS = 50
@@ -199,7 +201,8 @@ def training_run_request(
 
 
 def paths_refresh_request(*, course_id: int | None) -> None:
-    """Refresh, on the ml worker and after commit, every path a scope's model serves."""
+    """Refresh, fanned out over the `default` workers after commit, every path a scope's
+    model serves."""
     transaction.on_commit(
         lambda: current_app.send_task(REFRESH_TASK, kwargs={"course_id": course_id})
     )
@@ -215,25 +218,14 @@ def _courses_served_by(course_id: int | None) -> list[int]:
     return list(Course.objects.exclude(pk__in=with_own).order_by("pk").values_list("pk", flat=True))
 
 
-def paths_refresh_for_scope(
-    *,
-    course_id: int | None,
-    on_progress: Callable[[int, int, int], None] | None = None,
-    enqueue_catch_up: Callable[[int], None] | None = None,
-) -> list[PathRefreshResult]:
-    """Refresh every path the scope's active model serves, course by course."""
-    results = []
-    for course_id_served in _courses_served_by(course_id):
-        results.append(
-            path_refresh(
-                course_id=course_id_served,
-                on_progress=(
-                    partial(on_progress, course_id_served) if on_progress is not None else None
-                ),
-                enqueue_catch_up=enqueue_catch_up,
-            )
-        )
-    return results
+def paths_refresh_dispatch_for_scope(
+    *, course_id: int | None, training_run_id: int | None = None
+) -> list[PathRefresh]:
+    """Start a fanned-out refresh of every course the scope's active model serves: the chunks
+    run on the `default` workers (adaptive.services.path_refresh_fanout)."""
+    return path_refreshes_start(
+        course_ids=_courses_served_by(course_id), training_run_id=training_run_id
+    )
 
 
 @dataclass(frozen=True)

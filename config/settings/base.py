@@ -288,6 +288,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 PATHWISE_RUN_HEARTBEAT_SECONDS = env.float("PATHWISE_RUN_HEARTBEAT_SECONDS", default=10)
 PATHWISE_RUN_STALE_SECONDS = env.float("PATHWISE_RUN_STALE_SECONDS", default=120)
 PATHWISE_RUN_MAX_ATTEMPTS = env.int("PATHWISE_RUN_MAX_ATTEMPTS", default=3)
+# Path refresh fanned out over the `default` workers (adaptive.services.path_refresh_fanout):
+# a chunk holds at most this many learners, and at most CELLS learner x skill estimates, so a
+# chunk task stays a few seconds, far below its 40 s soft limit on a course of many skills. A
+# running refresh with no chunk done for STALE seconds gets its missing chunks sent again, at
+# most MAX_DISPATCHES sends in all; then it is failed.
+PATHWISE_REFRESH_CHUNK_LEARNERS = env.int("PATHWISE_REFRESH_CHUNK_LEARNERS", default=1000)
+PATHWISE_REFRESH_CHUNK_CELLS = env.int("PATHWISE_REFRESH_CHUNK_CELLS", default=55_000)
+PATHWISE_REFRESH_STALE_SECONDS = env.float("PATHWISE_REFRESH_STALE_SECONDS", default=120)
+PATHWISE_REFRESH_MAX_DISPATCHES = env.int("PATHWISE_REFRESH_MAX_DISPATCHES", default=3)
 # Retrain requests per course: one open run per scope, and at most this many in the window.
 PATHWISE_RETRAIN_MAX_REQUESTS = env.int("PATHWISE_RETRAIN_MAX_REQUESTS", default=5)
 PATHWISE_RETRAIN_WINDOW_SECONDS = env.int("PATHWISE_RETRAIN_WINDOW_SECONDS", default=3600)

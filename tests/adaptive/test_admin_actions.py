@@ -76,7 +76,7 @@ def test_activating_a_version_refreshes_the_paths_it_serves(
     old.refresh_from_db()
     new.refresh_from_db()
     assert (old.status, new.status) == ("retired", "active")
-    assert sent == [("adaptive.ml_tasks.paths_refresh_task", {"course_id": course.pk})]
+    assert sent == [("adaptive.tasks.paths_refresh_dispatch_task", {"course_id": course.pk})]
 
 
 def test_the_admin_shows_a_fallback_and_refuses_a_second_open_retrain(
