@@ -18,9 +18,9 @@ from adaptive.models import (
     ModelVersion,
     PathRefresh,
     PathRefreshChunk,
-    SkillMastery,
     TrainingRun,
 )
+from adaptive.selectors import mastery_raw_load
 from adaptive.services import path_refresh_fanout as fanout
 from adaptive.services.path_refresh_fanout import (
     LAST_USER_ID,
@@ -95,11 +95,14 @@ def versions_of(course):
     paths = dict(
         LearningPath.objects.filter(course=course).values_list("user_id", "model_version_id")
     )
-    mastery: dict[int, set] = {}
-    for user_id, version in SkillMastery.objects.filter(course=course).values_list(
-        "user_id", "model_version_id"
-    ):
-        mastery.setdefault(user_id, set()).add(version)
+    # The raw mastery vector lives on the learner's state row: its version is the state's.
+    mastery: dict[int, set] = {
+        user_id: {version}
+        for user_id, version, values in LearnerState.objects.filter(course=course).values_list(
+            "user_id", "model_version_id", "mastery"
+        )
+        if values
+    }
     return {
         user_id: (states.get(user_id), paths.get(user_id), mastery.get(user_id))
         for user_id in set(states) | set(paths) | set(mastery)
@@ -133,7 +136,8 @@ def test_a_refresh_splits_learners_into_chunks_and_every_chunk_writes_its_learne
     assert refresh.rows == sum(c.rows for c in chunks) > 0
     # and every learner has a state, a path and a mastery per skill, all of the version
     assert versions_of(course) == {pk: (version.pk, version.pk, {version.pk}) for pk in ids}
-    assert SkillMastery.objects.filter(course=course).count() == 7 * 3
+    raw = mastery_raw_load(course_id=course.pk, user_ids=ids)
+    assert sorted(len(skills) for skills in raw.values()) == [3] * 7
 
 
 def test_a_chunk_delivered_twice_has_one_effect(
