@@ -68,11 +68,9 @@ MIXED = """
 SELECT count(*) FROM (
     SELECT p.user_id FROM adaptive_learningpath p
     LEFT JOIN adaptive_learnerstate s ON s.user_id = p.user_id AND s.course_id = p.course_id
-    LEFT JOIN adaptive_skillmastery m ON m.user_id = p.user_id AND m.course_id = p.course_id
     WHERE p.course_id = %(course)s
-      AND (s.id IS NULL OR m.id IS NULL
-           OR s.model_version_id IS DISTINCT FROM p.model_version_id
-           OR m.model_version_id IS DISTINCT FROM p.model_version_id)
+      AND (s.id IS NULL OR length(s.mastery) = 0
+           OR s.model_version_id IS DISTINCT FROM p.model_version_id)
     UNION ALL
     SELECT s.user_id FROM adaptive_learnerstate s
     LEFT JOIN adaptive_learningpath p ON p.user_id = s.user_id AND p.course_id = s.course_id
