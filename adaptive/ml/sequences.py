@@ -279,12 +279,18 @@ def sequences_build(
         return values if taken is None else values[taken]
 
     skill_rows = take(skill_matrix)
-    # Keep the skill matrix no wider than the widest kept attempt, skills ascending per row.
-    width = max(int((skill_rows >= 0).sum(axis=1).max(initial=1)), 1)
     if skill_rows.shape[1] > 1:
+        # Skills ascending per row, -1 padding last, a skill listed twice kept once.
         sentinel = np.iinfo(skill_rows.dtype).max
         skill_rows = np.sort(np.where(skill_rows < 0, sentinel, skill_rows), axis=1)
+        repeated = np.zeros(skill_rows.shape, dtype=bool)
+        repeated[:, 1:] = skill_rows[:, 1:] == skill_rows[:, :-1]
+        if repeated.any():
+            skill_rows[repeated] = sentinel
+            skill_rows = np.sort(skill_rows, axis=1)
         skill_rows = np.where(skill_rows == sentinel, -1, skill_rows)
+    # Keep the skill matrix no wider than the widest kept attempt.
+    width = max(int((skill_rows >= 0).sum(axis=1).max(initial=1)), 1)
     skill_rows = skill_rows[:, :width]
     kept_counts = counts[long_enough]
     offsets = np.concatenate([[0], np.cumsum(kept_counts)]).astype(np.int64)
