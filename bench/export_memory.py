@@ -80,7 +80,11 @@ def course_build() -> int:
 
     owner = User.objects.create(username="bench-teacher", role="teacher")
     course = Course.objects.create(
-        slug="bench", title="Bench", owner=owner, status="published", published_at="2026-01-01T00:00:00Z"
+        slug="bench",
+        title="Bench",
+        owner=owner,
+        status="published",
+        published_at="2026-01-01T00:00:00Z",
     )
     skills = Skill.objects.bulk_create(
         [Skill(course=course, name=f"Skill {i:03d}") for i in range(N_SKILLS)]
@@ -94,7 +98,9 @@ def course_build() -> int:
         ]
     )
     links = [(e.pk, skills[i // 2].pk) for i, e in enumerate(exercises)]
-    links += [(e.pk, skills[(i // 2 + 1) % N_SKILLS].pk) for i, e in enumerate(exercises) if i % 10 == 0]
+    links += [
+        (e.pk, skills[(i // 2 + 1) % N_SKILLS].pk) for i, e in enumerate(exercises) if i % 10 == 0
+    ]
     Exercise.skills.through.objects.bulk_create(
         [Exercise.skills.through(exercise_id=e, skill_id=s) for e, s in links]
     )
@@ -122,6 +128,7 @@ def attempts_grow(course_id: int, total: int) -> None:
         with connection.cursor() as cursor:
             # Learner u answers exercise (u*7 + k*13) mod 400 at minute k, right 60% of the time;
             # inserted newest first so that the export's ORDER BY has work to do.
+            # The table name and the constants in the text are ours, not input.
             cursor.execute(
                 f"""
                 INSERT INTO {Attempt._meta.db_table}
@@ -131,7 +138,7 @@ def attempts_grow(course_id: int, total: int) -> None:
                        false, timestamptz '2026-01-01 00:00+00' + k * interval '1 minute', ''
                 FROM generate_series(%s, %s) AS u,
                      generate_series({ATTEMPTS_PER_LEARNER - 1}, 0, -1) AS k
-                """,
+                """,  # noqa: S608
                 [first_exercise, course_id, ids[0], ids[-1]],
             )
             cursor.execute(f"ANALYZE {Attempt._meta.db_table}")
@@ -291,7 +298,8 @@ def main() -> None:
     )
     for r in rows:
         print(
-            f"{r['variant']:<8}{'yes' if r['epoch'] else 'no':>6}{r['attempts']:>12,}{r['export_seconds']:>10.1f}"
+            f"{r['variant']:<8}{'yes' if r['epoch'] else 'no':>6}{r['attempts']:>12,}"
+            f"{r['export_seconds']:>10.1f}"
             f"{r['sequences_seconds']:>8.1f}{r.get('epoch_seconds', float('nan')):>9.1f}"
             f"{r['export_rss_mb']:>11.0f}{r['sequences_rss_mb']:>9.0f}{r['peak_rss_mb']:>9.0f}"
         )

@@ -49,12 +49,14 @@ def progress(label: str, done: int, total: int) -> None:
     width = 30
     filled = int(width * done / max(total, 1))
     end = "\n" if done >= total else ""
-    sys.stderr.write(f"\r  {label:<24} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}{end}")
+    sys.stderr.write(
+        f"\r  {label:<24} [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}{end}"
+    )
     sys.stderr.flush()
 
 
 def csv_write(path: Path, learners: int, attempts: int, skills: int, seed: int) -> int:
-    """An interaction log: learners walk a skill ladder, BKT-like correctness; 2 problems a skill."""
+    """An interaction log: learners climb a skill ladder, 2 problems a skill, BKT-like answers."""
     rng = np.random.default_rng(seed)
     rows = 0
     with gzip.open(path, "wt", compresslevel=1) as out:
@@ -282,11 +284,16 @@ def main() -> None:
         for stage in STAGES:
             projection[stage] = {
                 key: small[stage][key]
-                + (large[stage][key] - small[stage][key]) / span * (args.project - small["learners"])
+                + (large[stage][key] - small[stage][key])
+                / span
+                * (args.project - small["learners"])
                 for key in ("seconds", "peak_rss_mb")
             }
-    print(f"\n{'stage':<11}" + "".join(f"{r['learners']:>10,} l: s / MB" for r in runs)
-          + (f"{args.project:>12,} l (projected)" if projection else ""))
+    print(
+        f"\n{'stage':<11}"
+        + "".join(f"{r['learners']:>10,} l: s / MB" for r in runs)
+        + (f"{args.project:>12,} l (projected)" if projection else "")
+    )
     for stage in STAGES:
         line = f"{stage:<11}" + "".join(
             f"{r[stage]['seconds']:>13.1f} / {r[stage]['peak_rss_mb']:>5.0f}" for r in runs

@@ -222,7 +222,8 @@ class _CopySink:
     def _parse(self) -> None:
         if self._dtype is None and not self._layout():
             return
-        assert self._dtype is not None
+        if self._dtype is None:
+            return
         count = len(self._buffer) // self._dtype.itemsize
         if count == 0:
             return
@@ -284,9 +285,7 @@ def attempts_export(
     columns = _Columns(summary["count"], exercise_lookup)
     if data_cutoff is not None:
         bounded = attempts.filter(created_at__lte=data_cutoff)
-        sql, params = (
-            bounded.order_by(*ATTEMPT_ORDER).values_list(*COLUMNS).query.sql_with_params()
-        )
+        sql, params = bounded.order_by(*ATTEMPT_ORDER).values_list(*COLUMNS).query.sql_with_params()
         if method == "auto":
             method = "copy" if connection.vendor == "postgresql" else "cursor"
         if method == "copy":

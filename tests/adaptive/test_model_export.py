@@ -144,9 +144,9 @@ def test_a_multi_skill_exercise_is_one_step_with_both_skills(method):
     assert sequences.report.dropped_without_skill == int(no_skill.sum())
     assert sequences.skills.shape[1] == 2
     assert int(((sequences.skills >= 0).sum(axis=1) == 2).sum()) == int(both.sum())
-    assert sorted(map(tuple, sequences.skills[sequences.problems == 3].tolist())) == [
-        (0, 2)
-    ] * int(both.sum())
+    assert sorted(map(tuple, sequences.skills[sequences.problems == 3].tolist())) == [(0, 2)] * int(
+        both.sum()
+    )
 
 
 @pytest.mark.django_db
