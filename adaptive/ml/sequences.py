@@ -148,10 +148,14 @@ class Windows:
 
 
 def _skill_matrix(skills: Sequence[Any] | np.ndarray, n_skills: int) -> np.ndarray:
-    """Turn ragged skill lists (or a padded array) into ``(n, max_skills)`` with -1 padding."""
+    """Turn ragged skill lists (or a padded array) into ``(n, max_skills)`` with -1 padding.
+
+    A signed integer matrix is used as it is (no 64-bit copy), so a 20 M-row export stays small.
+    """
     if isinstance(skills, np.ndarray) and skills.ndim == 2:
-        matrix = skills.astype(np.int64)
-        matrix = np.where(matrix < 0, -1, matrix)
+        matrix = skills if skills.dtype.kind == "i" else skills.astype(np.int64)
+        if (matrix < -1).any():
+            matrix = np.where(matrix < 0, -1, matrix)
     elif isinstance(skills, np.ndarray) and skills.ndim == 1 and skills.dtype != object:
         matrix = skills.astype(np.int64).reshape(-1, 1)
     else:
@@ -182,10 +186,32 @@ def _missing(values: np.ndarray) -> np.ndarray:
     return np.zeros(len(values), dtype=bool)
 
 
+def _group(
+    learners: np.ndarray, times: np.ndarray | None
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """Order rows by (learner, time, input position): ``(order or None, learners, counts)``.
+
+    ``None`` means the rows are in that order already (as the training export delivers them):
+    then no sort and no 64-bit index array over all rows is needed.
+    """
+    n = len(learners)
+    if n and learners.dtype != object:
+        changes = learners[1:] != learners[:-1]
+        ordered = bool((learners[1:] >= learners[:-1]).all())
+        if ordered and times is not None:
+            ordered = bool(((times[1:] >= times[:-1]) | changes).all())
+        if ordered:
+            starts = np.flatnonzero(np.concatenate([[True], changes]))
+            return None, learners[starts], np.diff(np.append(starts, n))
+    unique, inverse = np.unique(learners, return_inverse=True)
+    keys = (np.arange(n), inverse) if times is None else (np.arange(n), times, inverse)
+    return np.lexsort(keys), unique, np.bincount(inverse, minlength=len(unique))
+
+
 def sequences_build(
     *,
     learners: Sequence[Any] | np.ndarray,
-    times: Sequence[Any] | np.ndarray,
+    times: Sequence[Any] | np.ndarray | None,
     skills: Sequence[Any] | np.ndarray,
     correct: Sequence[Any] | np.ndarray,
     n_skills: int,
@@ -195,52 +221,85 @@ def sequences_build(
 ) -> SequenceSet:
     """Group attempt rows into one time-ordered sequence per learner (see the module's rules).
 
-    ``times`` only needs to sort (ints, floats or datetime64); ties keep the input order.
+    ``times`` only needs to sort (ints, floats or datetime64); ties keep the input order;
+    ``None`` means the rows are in time order within each learner already.
     ``problems`` are 1-based problem ids (0 = unknown), ``n_problems`` their count.
+    Typed arrays (an integer ``(n, K)`` skill matrix with -1 padding, integer ``correct``) are
+    used without per-row Python objects; rows already grouped by learner are not sorted again.
     """
     learner_array = np.asarray(learners)
-    time_array = np.asarray(times)
+    time_array = None if times is None else np.asarray(times)
     correct_array = np.asarray(
         correct, dtype=object if not isinstance(correct, np.ndarray) else None
     )
     rows_in = len(learner_array)
-    if not (len(time_array) == len(correct_array) == len(skills) == rows_in):
+    lengths_match = len(correct_array) == len(skills) == rows_in
+    if not lengths_match or (time_array is not None and len(time_array) != rows_in):
         raise ValueError("learners, times, skills and correct must have the same length")
     skill_matrix = _skill_matrix(skills, n_skills) if rows_in else np.full((0, 1), -1)
 
     without_skill = (skill_matrix < 0).all(axis=1)
-    correct_missing = _missing(correct_array)
-    correct_float = np.where(correct_missing, -1.0, correct_array).astype(np.float64)
-    correct_invalid = correct_missing | ~np.isin(correct_float, (0.0, 1.0))
-    time_missing = _missing(time_array)
+    if correct_array.dtype.kind in "biu":
+        correct_values: np.ndarray = correct_array
+        correct_invalid = (correct_array != 0) & (correct_array != 1)
+    else:
+        correct_missing = _missing(correct_array)
+        correct_values = np.where(correct_missing, -1.0, correct_array).astype(np.float64)
+        correct_invalid = correct_missing | ~np.isin(correct_values, (0.0, 1.0))
+    time_missing = np.zeros(rows_in, dtype=bool) if time_array is None else _missing(time_array)
     # Each dropped row is counted once, under the first rule it breaks, in the order documented.
     drop_skill = without_skill
     drop_correct = ~drop_skill & correct_invalid
     drop_time = ~drop_skill & ~drop_correct & time_missing
     keep = ~(drop_skill | drop_correct | drop_time)
+    all_kept = bool(keep.all())
 
-    kept_learners = learner_array[keep]
-    kept_times = time_array[keep]
-    if kept_times.dtype == object:
-        kept_times = np.array(list(kept_times))
-    unique_learners, learner_index = np.unique(kept_learners, return_inverse=True)
-    order = np.lexsort((np.arange(len(kept_times)), kept_times, learner_index))
-    learner_index = learner_index[order]
-    counts = np.bincount(learner_index, minlength=len(unique_learners))
+    kept_learners = learner_array if all_kept else learner_array[keep]
+    kept_times = None
+    if time_array is not None:
+        kept_times = time_array if all_kept else time_array[keep]
+        if kept_times.dtype == object:
+            kept_times = np.array(list(kept_times))
+    order, unique_learners, counts = _group(kept_learners, kept_times)
 
     long_enough = counts >= min_length
-    step_keep = long_enough[learner_index]
-    order = order[step_keep]
-    skill_rows = skill_matrix[keep][order]
+    # The rows taken, as positions in the input: None (all, in input order), a mask, or indices.
+    taken: np.ndarray | None
+    if order is None:
+        if all_kept and long_enough.all():
+            taken = None
+        else:
+            taken = keep.copy()
+            taken[keep] = np.repeat(long_enough, counts)
+    else:
+        order = order[np.repeat(long_enough, counts)]
+        taken = order if all_kept else np.flatnonzero(keep)[order]
+
+    def take(values: np.ndarray) -> np.ndarray:
+        return values if taken is None else values[taken]
+
+    skill_rows = take(skill_matrix)
+    if skill_rows.shape[1] > 1:
+        # Skills ascending per row, -1 padding last, a skill listed twice kept once.
+        sentinel = np.iinfo(skill_rows.dtype).max
+        skill_rows = np.sort(np.where(skill_rows < 0, sentinel, skill_rows), axis=1)
+        repeated = np.zeros(skill_rows.shape, dtype=bool)
+        repeated[:, 1:] = skill_rows[:, 1:] == skill_rows[:, :-1]
+        if repeated.any():
+            skill_rows[repeated] = sentinel
+            skill_rows = np.sort(skill_rows, axis=1)
+        skill_rows = np.where(skill_rows == sentinel, -1, skill_rows)
     # Keep the skill matrix no wider than the widest kept attempt.
     width = max(int((skill_rows >= 0).sum(axis=1).max(initial=1)), 1)
-    skill_rows = np.sort(np.where(skill_rows < 0, np.iinfo(np.int64).max, skill_rows), axis=1)
-    skill_rows = np.where(skill_rows == np.iinfo(np.int64).max, -1, skill_rows)[:, :width]
+    skill_rows = skill_rows[:, :width]
     kept_counts = counts[long_enough]
     offsets = np.concatenate([[0], np.cumsum(kept_counts)]).astype(np.int64)
     problem_rows = None
     if problems is not None:
-        problem_rows = np.asarray(problems, dtype=np.int64)[keep][order]
+        problem_array = np.asarray(problems)
+        if problem_array.dtype.kind not in "iu":
+            problem_array = problem_array.astype(np.int64)
+        problem_rows = take(problem_array)
         if n_problems <= 0 or (problem_rows > n_problems).any() or (problem_rows < 0).any():
             raise ValueError("problems must be 1-based ids in 0..n_problems (0 = unknown)")
 
@@ -257,8 +316,8 @@ def sequences_build(
     return SequenceSet(
         learner_ids=unique_learners[long_enough],
         offsets=offsets,
-        skills=skill_rows.astype(np.int32),
-        correct=correct_float[keep][order].astype(np.int8),
+        skills=np.ascontiguousarray(skill_rows, dtype=np.int32),
+        correct=take(correct_values).astype(np.int8),
         n_skills=n_skills,
         problems=problem_rows.astype(np.int32) if problem_rows is not None else None,
         n_problems=n_problems if problems is not None else 0,
@@ -273,14 +332,12 @@ def sequences_subset(
     wanted = np.isin(sequences.learner_ids, np.asarray(learner_ids))
     rows = np.flatnonzero(wanted)
     lengths = sequences.lengths[rows]
-    steps = (
-        np.concatenate([np.arange(sequences.offsets[r], sequences.offsets[r + 1]) for r in rows])
-        if len(rows)
-        else np.zeros(0, dtype=np.int64)
-    )
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    # Step numbers of the chosen learners, without a Python array per learner.
+    steps = np.repeat(sequences.offsets[rows] - offsets[:-1], lengths) + np.arange(offsets[-1])
     return SequenceSet(
         learner_ids=sequences.learner_ids[rows],
-        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        offsets=offsets,
         skills=sequences.skills[steps],
         correct=sequences.correct[steps],
         n_skills=sequences.n_skills,

@@ -172,6 +172,8 @@ def model_version_train(
                 for k, v in (sequences.report.as_dict() if sequences.report else {}).items()
             },
         }
+        # The subsets are copies: drop the whole-scope sequences before the trainer allocates.
+        del sequences
         timings["export_seconds"] = time.perf_counter() - started
         _progress(run, on_progress, "train", counts=counts)
         train_started = time.perf_counter()

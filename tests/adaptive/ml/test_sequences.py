@@ -174,3 +174,43 @@ def test_chunks_carry_every_target_once_across_chunk_boundaries():
     windows = windows_build(sequences, window=10)
     assert windows.n_targets < chunks.n_targets
     assert windows.chunk_index is None
+
+
+def test_presorted_typed_rows_give_the_same_sequences_as_shuffled_lists():
+    # given typed rows grouped by learner in time order (as the export delivers them), with
+    # rows to drop (no skill, a short learner), and the same rows shuffled as Python lists
+    rng = np.random.default_rng(7)
+    learners = np.sort(rng.integers(0, 40, size=600)).astype(np.int64)
+    skills = np.full((600, 2), -1, dtype=np.int32)
+    skills[:, 0] = rng.integers(0, 5, size=600)
+    skills[::7, 1] = 4 - skills[::7, 0] % 2
+    skills[::11] = -1
+    correct = rng.integers(0, 2, size=600).astype(np.int8)
+    problems = rng.integers(0, 9, size=600).astype(np.int32)
+    times = np.arange(600)
+    shuffled = rng.permutation(600)
+    # when
+    typed = sequences_build(
+        learners=learners,
+        times=None,
+        skills=skills,
+        correct=correct,
+        n_skills=5,
+        problems=problems,
+        n_problems=8,
+    )
+    listed = sequences_build(
+        learners=learners[shuffled].tolist(),
+        times=times[shuffled].tolist(),
+        skills=[[s for s in row if s >= 0] for row in skills[shuffled].tolist()],
+        correct=correct[shuffled].tolist(),
+        n_skills=5,
+        problems=problems[shuffled].tolist(),
+        n_problems=8,
+    )
+    # then
+    assert typed.report == listed.report
+    assert typed.report.dropped_without_skill > 0
+    for name in ("learner_ids", "offsets", "skills", "correct", "problems"):
+        assert getattr(typed, name).tolist() == getattr(listed, name).tolist(), name
+        assert getattr(typed, name).dtype == getattr(listed, name).dtype, name
