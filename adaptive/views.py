@@ -43,8 +43,8 @@ from adaptive.exceptions import (
     TrainingRunRateError,
 )
 from adaptive.models import ClassSummary, ModelVersion, TrainingRun
-from adaptive.services.class_summary import class_summary_ensure
 from adaptive.selectors import training_run_list
+from adaptive.services.class_summary import class_summary_ensure
 from adaptive.services.retraining import training_run_request
 from adaptive.serving import serving_status
 from adaptive.tasks import learner_replan_queue

@@ -401,7 +401,7 @@ def learner_activity_stats_for_course(*, course_id: int) -> dict[int, LearnerAct
             "exercises_solved": row["solved"],
             "last_activity_at": row["last"],
         }
-    for row in (
+    for event_row in (
         LessonEvent.objects.filter(lesson__module__course_id=course_id)
         .values("user_id")
         .annotate(
@@ -414,10 +414,10 @@ def learner_activity_stats_for_course(*, course_id: int) -> dict[int, LearnerAct
         )
         .order_by()
     ):
-        entry = fields.setdefault(row["user_id"], {})
-        entry["lessons_completed"] = row["completed"]
-        previous = entry.get("last_activity_at")
-        entry["last_activity_at"] = max(previous, row["last"]) if previous else row["last"]
+        entry = fields.setdefault(event_row["user_id"], {})
+        entry["lessons_completed"] = event_row["completed"]
+        previous, last = entry.get("last_activity_at"), event_row["last"]
+        entry["last_activity_at"] = max(previous, last) if previous else last
     return {user_id: LearnerActivityStats(user_id, **values) for user_id, values in fields.items()}
 
 

@@ -188,9 +188,7 @@ def _publish(course_id: int, countdown: int) -> None:
     from adaptive.tasks import class_summary_refresh_task
 
     try:
-        class_summary_refresh_task.apply_async(
-            kwargs={"course_id": course_id}, countdown=countdown
-        )
+        class_summary_refresh_task.apply_async(kwargs={"course_id": course_id}, countdown=countdown)
     except (BrokerError, OSError):
         # The next change or page view queues it again.
         logger.exception("could not queue the class summary of course %s", course_id)
