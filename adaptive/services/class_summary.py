@@ -10,11 +10,12 @@ learner to sort by correct rate. `class_summary_compute` does both once, in a ta
   rate, skills mastered, last activity), so that sorting and paging is one ordered read;
 - ClassSummary: when, from what (learners, newest attempt), and the exercise difficulty table.
 
-The statuses come from `adaptive.display.shown_mastery` applied to each learner's stored display
-state, the same call every learner's own dashboard makes. A status depends only on the shown
-value (the raw model estimate only adds an "estimate" beside a skill that is not started), so
-the raw estimates are not read at all: the figures equal the learners' own bars by construction,
-and a test checks it learner by learner.
+The statuses come from each learner's stored display state through `adaptive.display.status_of`,
+the function `shown_mastery` (every learner's own dashboard) calls for each skill's status: a
+skill with a shown value has the status of that value, one without is not started. The raw
+model estimate only adds an "estimate" beside a skill that is not started, so it is not read at
+all: the figures equal the learners' own bars by construction, and a test checks it learner by
+learner through `learner_shown`.
 
 Recomputes are debounced: `class_summary_schedule` queues one per course at a time
 (`queued_at`), `DEBOUNCE_SECONDS` after the first change, so a class answering for an hour costs
@@ -36,11 +37,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from adaptive.display import MASTERED, NOT_STARTED, STATUSES, DisplayState, shown_mastery
+from adaptive.display import MASTERED, NOT_STARTED, STATUSES, DisplayState, status_of
 from adaptive.display_store import display_config_default, display_graph_load, display_states_load
 from adaptive.models import ClassLearnerSummary, ClassSkillSummary, ClassSummary
+from learners.bulk import rows_insert
 from learners.models import Attempt, Enrollment
 from learners.selectors import (
+    LearnerActivityStats,
     course_item_totals,
     exercise_attempt_stats_for_course,
     learner_activity_stats_for_course,
@@ -57,6 +60,20 @@ QUEUED_LOST_SECONDS = 600
 # (a path refresh may fold answers without a new attempt or enrolment).
 MAX_AGE_SECONDS = 900
 CHUNK = 2000
+STARTED_STATUSES = tuple(status for status in STATUSES if status != NOT_STARTED)
+LEARNER_FIELDS = (
+    "course",
+    "user",
+    "username",
+    "enrollment_status",
+    "attempts",
+    "correct_attempts",
+    "correct_rate",
+    "progress_percent",
+    "skills_started",
+    "skills_mastered",
+    "last_activity_at",
+)
 
 
 def _learner_chunks(course_id: int) -> Iterator[list[tuple[int, str, str]]]:
@@ -108,40 +125,47 @@ def class_summary_compute(*, course_id: int) -> ClassSummary | None:
     default = display_config_default()
     lessons_total, exercises_total = course_item_totals(course_id=course_id)
     activity = learner_activity_stats_for_course(course_id=course_id)
+    skill_ids = set(graph.skill_ids)
     counts: Counter[tuple[int, str]] = Counter()
-    learner_rows: list[ClassLearnerSummary] = []
+    learner_rows: list[tuple] = []
     for chunk in _learner_chunks(course_id):
         states = display_states_load(course_id=course_id, user_ids=[row[0] for row in chunk])
         for user_id, username, status in chunk:
             state = states.get(user_id, DisplayState())
-            # Raw estimates only add the "estimate" beside a not-started skill: no status needs
-            # them, so none are read (see the module docstring).
-            shown = shown_mastery(state, {}, graph, state.config(default))
+            config = state.config(default)
+            # The status of every skill as shown_mastery gives it (status_of of the shown value);
+            # a skill without a shown value is not started. Raw estimates only add the
+            # "estimate" beside a not-started skill, so none are read (module docstring).
             started = mastered = 0
-            for skill_id, item in shown.items():
-                counts[(skill_id, item.status)] += 1
-                started += item.status != NOT_STARTED
-                mastered += item.status == MASTERED
-            stats = activity.get(user_id)
+            for skill_id, value in state.values.items():
+                if skill_id not in skill_ids:
+                    continue
+                shown_status = status_of(value, config)
+                counts[(skill_id, shown_status)] += 1
+                started += 1
+                mastered += shown_status == MASTERED
+            stats = activity.get(user_id) or LearnerActivityStats(user_id)
             learner_rows.append(
-                ClassLearnerSummary(
-                    course_id=course_id,
-                    user_id=user_id,
-                    username=username,
-                    enrollment_status=status,
-                    attempts=stats.attempts if stats else 0,
-                    correct_attempts=stats.correct_attempts if stats else 0,
-                    correct_rate=stats.correct_rate if stats else None,
-                    progress_percent=stats.percent_complete(
+                (
+                    course_id,
+                    user_id,
+                    username,
+                    status,
+                    stats.attempts,
+                    stats.correct_attempts,
+                    stats.correct_rate,
+                    stats.percent_complete(
                         lessons_total=lessons_total, exercises_total=exercises_total
-                    )
-                    if stats
-                    else 0.0,
-                    skills_started=started,
-                    skills_mastered=mastered,
-                    last_activity_at=stats.last_activity_at if stats else None,
+                    ),
+                    started,
+                    mastered,
+                    stats.last_activity_at,
                 )
             )
+    for skill_id in skill_ids:
+        counts[(skill_id, NOT_STARTED)] = len(learner_rows) - sum(
+            counts[(skill_id, shown_status)] for shown_status in STARTED_STATUSES
+        )
     ClassSkillSummary.objects.filter(course_id=course_id).delete()
     ClassSkillSummary.objects.bulk_create(
         [
@@ -155,7 +179,7 @@ def class_summary_compute(*, course_id: int) -> ClassSummary | None:
         batch_size=1000,
     )
     ClassLearnerSummary.objects.filter(course_id=course_id).delete()
-    ClassLearnerSummary.objects.bulk_create(learner_rows, batch_size=2000)
+    rows_insert(ClassLearnerSummary, LEARNER_FIELDS, learner_rows)
     summary.computed_at = now
     summary.learners = len(learner_rows)
     summary.last_attempt_id = newest
