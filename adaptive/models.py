@@ -410,9 +410,34 @@ class ClassLearnerSummary(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["course", "user"], name="class_learner_summary_unique"),
         ]
+        # One per order of the learner list (adaptive.class_selectors.LEARNER_SORTS), so that a
+        # page of 10,000 learners in any order is an index scan, not a sort of all of them.
         indexes = [
-            models.Index(fields=["course", "username"], name="class_learner_course_name"),
-            models.Index(fields=["course", "last_activity_at"], name="class_learner_course_active"),
+            models.Index(fields=["course", "username", "user"], name="class_learner_by_name"),
+            models.Index(
+                "course", "correct_rate", "username", "user", name="class_learner_by_correct"
+            ),
+            models.Index(
+                "course",
+                models.F("progress_percent").desc(),
+                "username",
+                "user",
+                name="class_learner_by_progress",
+            ),
+            models.Index(
+                "course",
+                models.F("skills_mastered").desc(),
+                "username",
+                "user",
+                name="class_learner_by_mastered",
+            ),
+            models.Index(
+                "course",
+                models.F("last_activity_at").desc(nulls_last=True),
+                "username",
+                "user",
+                name="class_learner_by_activity",
+            ),
         ]
 
     def __str__(self) -> str:

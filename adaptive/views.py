@@ -6,7 +6,8 @@ knowledge state (ARCHITECTURE.md: a lower app's page that shows a higher app's d
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from functools import cached_property
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -401,13 +402,33 @@ LEARNER_SORT_LABELS = {
 }
 
 
-def _learner_list_context(request: HttpRequest, course: Course) -> dict[str, object]:
+class KnownCountPaginator(Paginator):
+    """A paginator told its count: the whole list's count is kept in ClassSummary, so paging
+    10,000 learners does not count them on every page view."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int | None) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        if self._known_count is not None:
+            return self._known_count
+        return super().count
+
+
+def _learner_list_context(
+    request: HttpRequest, course: Course, summary: ClassSummary | None
+) -> dict[str, object]:
     query = LearnerListQuery.from_request(request)
     rows = learner_summary_list(
         course_id=course.pk, search=query.search, show=query.show, sort=query.sort
     )
+    whole_list = not query.search and query.show == "all"
+    count = summary.learners if summary and summary.computed_at and whole_list else None
+    paginator = KnownCountPaginator(rows, LEARNERS_PER_PAGE, count=count)
     return {
-        "learner_page": Paginator(rows, LEARNERS_PER_PAGE).get_page(request.GET.get("page")),
+        "learner_page": paginator.get_page(request.GET.get("page")),
         "learner_query": query,
         "learner_filters": list(LEARNER_FILTER_LABELS.items()),
         "learner_sorts": list(LEARNER_SORT_LABELS.items()),
@@ -449,7 +470,7 @@ def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "exercise_page": Paginator(exercises, EXERCISES_PER_PAGE).get_page(
                 request.GET.get("exercises_page")
             ),
-            **_learner_list_context(request, course),
+            **_learner_list_context(request, course, summary),
             **_models_context(course),
         },
     )
@@ -459,10 +480,12 @@ def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 def class_learners(request: HttpRequest, slug: str) -> HttpResponse:
     """The course's learners, paged, searchable by username, name or e-mail, sorted, filtered."""
     course = _course_for_teacher(request, slug)
+    context = _summary_context(course)
+    summary = cast(ClassSummary | None, context["summary"])
     return render(
         request,
         "adaptive/class_learners.html",
-        {"course": course, **_summary_context(course), **_learner_list_context(request, course)},
+        {"course": course, **context, **_learner_list_context(request, course, summary)},
     )
 
 

@@ -209,6 +209,10 @@ for learners in (__SIZES__):
               .values_list("user_id", flat=True)[learners // 2])
     built[learners] = {"slug": slug, "learner": middle,
                        "compute_seconds": summary.compute_seconds}
+from django.db import connection
+with connection.cursor() as cursor:
+    # Statistics after the bulk writes, as autovacuum keeps them in a running site.
+    cursor.execute("ANALYZE")
 store = SessionStore()
 store[SESSION_KEY] = str(teacher.pk)
 store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

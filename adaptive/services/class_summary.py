@@ -253,25 +253,33 @@ class SummaryFreshness:
 
 
 def class_summary_ensure(*, course_id: int) -> SummaryFreshness:
-    """The course's figures for a page view: recomputed here when the course is small, else
-    queued when behind (a new attempt or enrolment, or older than MAX_AGE_SECONDS)."""
+    """The course's figures for a page view: recomputed here when the class is small, else
+    queued when behind (never computed, a newer attempt, or older than MAX_AGE_SECONDS).
+
+    Enrolments and completed lessons queue a recompute through the re-plan task they trigger
+    (adaptive.tasks); a large class therefore skips counting its enrolments on every view.
+    """
     summary = ClassSummary.objects.filter(course_id=course_id).first()
-    learners = active_learner_count(course_id=course_id)
     newest = newest_attempt_id(course_id=course_id)
+    inline = settings.PATHWISE_CLASS_SUMMARY_INLINE_LEARNERS
     is_current = bool(
         summary
         and summary.computed_at
-        and summary.learners == learners
         and summary.last_attempt_id == newest
         and timezone.now() - summary.computed_at < timedelta(seconds=MAX_AGE_SECONDS)
+        and (
+            summary.learners > inline
+            or summary.learners == active_learner_count(course_id=course_id)
+        )
     )
     if is_current:
         return SummaryFreshness(summary, True, False)
-    if learners <= settings.PATHWISE_CLASS_SUMMARY_INLINE_LEARNERS:
+    known = summary is not None and summary.computed_at is not None
+    learners = summary.learners if summary and known else active_learner_count(course_id=course_id)
+    if learners <= inline:
         # A small class costs a few milliseconds: always current, no worker needed.
         return SummaryFreshness(class_summary_compute(course_id=course_id), True, False)
-    waited = summary is not None and summary.computed_at is not None
-    countdown = DEBOUNCE_SECONDS if waited and _recent(summary) else 0
+    countdown = DEBOUNCE_SECONDS if known and _recent(summary) else 0
     class_summary_schedule(course_id=course_id, countdown=countdown)
     summary = ClassSummary.objects.filter(course_id=course_id).first()
     return SummaryFreshness(summary, False, True)
