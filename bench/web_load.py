@@ -273,7 +273,7 @@ def _setup(env: dict[str, str], logins: int) -> dict:
     return json.loads(line[len("SETUP ") :])
 
 
-def _wait_ready(url: str, timeout_seconds: float = 30.0) -> None:
+def _wait_ready(url: str, timeout_seconds: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         try:

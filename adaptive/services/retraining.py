@@ -38,6 +38,7 @@ from adaptive.exceptions import (
     TrainingRunRateError,
 )
 from adaptive.models import ModelVersion, TrainingRun
+from adaptive.services.class_summary import class_summary_schedule
 from adaptive.services.learning_paths import PathRefreshResult, path_refresh
 from courses.models import Course
 from learners.models import Attempt
@@ -233,6 +234,8 @@ def paths_refresh_for_scope(
                 enqueue_catch_up=enqueue_catch_up,
             )
         )
+        # The refresh may have folded pending answers into what learners are shown.
+        class_summary_schedule(course_id=course_id_served, countdown=0)
     return results
 
 
