@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -429,6 +430,8 @@ def _learner_list_context(
     paginator = KnownCountPaginator(rows, LEARNERS_PER_PAGE, count=count)
     return {
         "learner_page": paginator.get_page(request.GET.get("page")),
+        # Each row links to the learner's page: one reverse for the page, not one per row.
+        "learner_url_prefix": reverse("adaptive:class_learners", args=[course.slug]),
         "learner_query": query,
         "learner_filters": list(LEARNER_FILTER_LABELS.items()),
         "learner_sorts": list(LEARNER_SORT_LABELS.items()),
