@@ -64,6 +64,7 @@ types: venv-dev
 	    config/storage.py config/parsers.py config/api.py config/schema.py config/hashers.py \
 	    adaptive/services adaptive/selectors.py adaptive/serving.py adaptive/tasks.py \
 	    adaptive/ml_tasks.py adaptive/planning.py adaptive/display.py adaptive/display_store.py \
+	    adaptive/class_selectors.py \
 	    adaptive/ml
 
 # A fresh test database each run: one kept from an older schema (a renamed migration) would

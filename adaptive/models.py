@@ -415,3 +415,114 @@ class PathRefreshChunk(models.Model):
 
     def __str__(self) -> str:
         return f"Chunk {self.index} of path refresh {self.refresh_id}"
+
+
+class ClassSummary(models.Model):
+    """A course's class dashboard figures as of `computed_at` (adaptive.services.class_summary).
+
+    At 10,000 learners a page view cannot recompute every learner's shown mastery, so a task on
+    the `default` queue recomputes these rows after online updates (debounced by `queued_at`)
+    and the page reads them in a few queries, saying "as of" when.
+    """
+
+    course = models.OneToOneField(
+        "courses.Course", on_delete=models.CASCADE, primary_key=True, related_name="class_summary"
+    )
+    computed_at = models.DateTimeField(null=True, blank=True)
+    # Set when a recompute is queued, cleared when it starts: one queued recompute per course.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # What the figures were computed from, so that a page view can tell they are behind.
+    learners = models.PositiveIntegerField(default=0)
+    last_attempt_id = models.BigIntegerField(null=True, blank=True)
+    compute_seconds = models.FloatField(null=True, blank=True)
+    # Per exercise, hardest first: [{"exercise_id", "title", "attempts", "correct", "learners"}]
+    exercise_stats = models.JSONField(default=list, blank=True)
+
+    def __str__(self) -> str:
+        return f"Class summary of {self.course_id}"
+
+
+class ClassSkillSummary(models.Model):
+    """How many enrolled learners are shown each status on one skill (adaptive.display)."""
+
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, related_name="class_skill_summaries"
+    )
+    skill = models.ForeignKey(
+        "courses.Skill", on_delete=models.CASCADE, related_name="class_summaries"
+    )
+    not_started = models.PositiveIntegerField(default=0)
+    learning = models.PositiveIntegerField(default=0)
+    almost = models.PositiveIntegerField(default=0)
+    mastered = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "skill"], name="class_skill_summary_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Class summary of skill {self.skill_id}"
+
+
+class ClassLearnerSummary(models.Model):
+    """One enrolled learner's row of the class dashboard's learner list (paged, sorted, searched).
+
+    The figures that need all of a learner's attempts (progress, correct rate, mastered skills)
+    are kept here so that sorting 10,000 learners by them is an ordered read of one table.
+    """
+
+    course = models.ForeignKey(
+        "courses.Course", on_delete=models.CASCADE, related_name="class_learner_summaries"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="class_summaries"
+    )
+    # Copied from the user, so that the default order (by name) is an index scan.
+    username = models.CharField(max_length=150)
+    enrollment_status = models.CharField(max_length=10)
+    attempts = models.PositiveIntegerField(default=0)
+    correct_attempts = models.PositiveIntegerField(default=0)
+    correct_rate = models.FloatField(null=True, blank=True)  # None: no answer yet
+    # learners.selectors.CourseProgress.percent_complete: lessons completed and exercises solved
+    progress_percent = models.FloatField(default=0.0)
+    skills_started = models.PositiveIntegerField(default=0)
+    skills_mastered = models.PositiveIntegerField(default=0)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="class_learner_summary_unique"),
+        ]
+        # One per order of the learner list (adaptive.class_selectors.LEARNER_SORTS), so that a
+        # page of 10,000 learners in any order is an index scan, not a sort of all of them.
+        indexes = [
+            models.Index(fields=["course", "username", "user"], name="class_learner_by_name"),
+            models.Index(
+                "course", "correct_rate", "username", "user", name="class_learner_by_correct"
+            ),
+            models.Index(
+                "course",
+                models.F("progress_percent").desc(),
+                "username",
+                "user",
+                name="class_learner_by_progress",
+            ),
+            models.Index(
+                "course",
+                models.F("skills_mastered").desc(),
+                "username",
+                "user",
+                name="class_learner_by_mastered",
+            ),
+            models.Index(
+                "course",
+                models.F("last_activity_at").desc(nulls_last=True),
+                "username",
+                "user",
+                name="class_learner_by_activity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Class summary of learner {self.user_id} in {self.course_id}"

@@ -11,6 +11,11 @@ from django.db import InterfaceError, OperationalError
 
 from adaptive.exceptions import TrainingRunOpenError
 from adaptive.models import TrainingRun
+from adaptive.services.class_summary import (
+    class_summary_compute,
+    class_summary_schedule,
+    class_summary_started,
+)
 from adaptive.services.knowledge_state import learner_state_update, learners_reconcile
 from adaptive.services.path_refresh_fanout import path_refresh_chunk_run, path_refreshes_reap
 from adaptive.services.retraining import (
@@ -67,6 +72,7 @@ def learner_state_update_task(self, *, attempt_id: int, delivery: int = 1) -> di
     if update is None:
         logger.info("attempt %s no longer exists; nothing to update", attempt_id)
         return None
+    class_summary_schedule(course_id=update.course_id)
     return {
         "user_id": update.user_id,
         "course_id": update.course_id,
@@ -186,6 +192,7 @@ def learner_replan_task(*, user_id: int, course_id: int) -> dict:
     from adaptive.services.knowledge_state import learner_refresh
 
     update = learner_refresh(user_id=user_id, course_id=course_id, replan_always=True)
+    class_summary_schedule(course_id=course_id)
     return {
         "user_id": update.user_id,
         "course_id": update.course_id,
@@ -202,3 +209,24 @@ def learner_replan_queue(*, user_id: int, course_id: int) -> None:
         learner_replan_task.delay(user_id=user_id, course_id=course_id)
     except (BrokerError, OSError):
         logger.exception("could not queue the re-plan of learner %s in %s", user_id, course_id)
+
+
+@shared_task(
+    # Below the broker's visibility timeout; a class of 100,000 learners may need a fan-out.
+    soft_time_limit=50,
+    time_limit=55,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    max_retries=3,
+)
+def class_summary_refresh_task(*, course_id: int) -> dict:
+    """Recompute a course's class dashboard figures (queued, debounced, after changes)."""
+    class_summary_started(course_id=course_id)
+    summary = class_summary_compute(course_id=course_id)
+    if summary is None:
+        return {"course_id": course_id, "missing": True}
+    return {
+        "course_id": course_id,
+        "learners": summary.learners,
+        "seconds": summary.compute_seconds,
+    }

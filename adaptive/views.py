@@ -6,13 +6,16 @@ knowledge state (ARCHITECTURE.md: a lower app's page that shows a higher app's d
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from functools import cached_property
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -20,10 +23,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from adaptive import selectors
-from adaptive.display import NOT_STARTED, status_label
+from adaptive.class_selectors import (
+    LEARNER_FILTERS,
+    LEARNER_SORTS,
+    STRUGGLING_MAX_CORRECT_RATE,
+    STRUGGLING_MIN_ATTEMPTS,
+    exercise_difficulty_rows,
+    learner_summary_list,
+    skill_distribution_for_course,
+)
+from adaptive.display import STATUSES, ShownSkill, status_label
 from adaptive.display_store import (
     NextStep,
-    class_shown,
     learner_course_ids,
     learner_next_steps,
     learner_shown,
@@ -33,25 +44,24 @@ from adaptive.exceptions import (
     TrainingRunOpenError,
     TrainingRunRateError,
 )
-from adaptive.models import ModelVersion, TrainingRun
+from adaptive.models import ClassSummary, ModelVersion, TrainingRun
 from adaptive.selectors import training_run_list
+from adaptive.services.class_summary import class_summary_ensure
 from adaptive.services.retraining import training_run_request
 from adaptive.serving import serving_status
 from adaptive.tasks import learner_replan_queue
 from courses.exceptions import ApplicationError
-from courses.models import Course, Skill
+from courses.models import Course
 from courses.selectors import course_is_editable_by
+from learners.models import Enrollment
 from learners.selectors import (
+    attempt_list_for_learner_in_course,
     attempt_recent_for_user,
-    enrollment_list_for_course,
-    exercise_attempt_stats_for_course,
-    learner_attempt_stats_for_course,
+    course_progress,
+    lesson_event_recent_for_learner_in_course,
     lesson_event_recent_for_user,
     progress_for_user,
 )
-
-STRUGGLING_MIN_ATTEMPTS = 3
-STRUGGLING_MAX_CORRECT_RATE = 0.5
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,23 @@ class LearnerPanel:
         return any(skill.percent is not None for skill in self.skills)
 
 
+def panel_skills(skills: list[ShownSkill]) -> list[PanelSkill]:
+    """Shown skills in the panel's words (the learner's panel and the teacher's learner page)."""
+    return [
+        PanelSkill(
+            skill_id=item.skill_id,
+            name=item.name,
+            status=item.status,
+            label=status_label(item.status, _),
+            percent=item.percent,
+            estimate_percent=item.estimate_percent,
+            estimate_from=", ".join(item.estimate_from),
+            caveat=", ".join(item.caveat),
+        )
+        for item in skills
+    ]
+
+
 def learner_panel_build(*, user_id: int, course_id: int, slug: str, title: str) -> LearnerPanel:
     """One course's panel: every skill as adaptive.display shows it, and the next steps."""
     shown = learner_shown(user_id=user_id, course_id=course_id)
@@ -88,19 +115,7 @@ def learner_panel_build(*, user_id: int, course_id: int, slug: str, title: str) 
         course_slug=slug,
         course_title=title,
         updating=shown.updating,
-        skills=[
-            PanelSkill(
-                skill_id=item.skill_id,
-                name=item.name,
-                status=item.status,
-                label=status_label(item.status, _),
-                percent=item.percent,
-                estimate_percent=item.estimate_percent,
-                estimate_from=", ".join(item.estimate_from),
-                caveat=", ".join(item.caveat),
-            )
-            for item in shown.skills
-        ],
+        skills=panel_skills(shown.skills),
         steps=learner_next_steps(user_id=user_id, course_id=course_id, gettext=_),
     )
 
@@ -189,54 +204,6 @@ def auc_chart_points(rows: list[selectors.ModelVersionRow]) -> list[ChartPoint]:
             )
         )
     return points
-
-
-@dataclass(frozen=True)
-class HeatmapCell:
-    status: str
-    label: str
-    percent: int | None
-    caveat: str
-
-    @property
-    def bucket(self) -> int:
-        return min((self.percent or 0) // 25, 4)
-
-
-@dataclass(frozen=True)
-class ClassHeatmap:
-    skills: list[tuple[int, str]]
-    is_empty: bool
-
-
-def class_heatmap_build(
-    *, course_id: int, skills: list[tuple[int, str]], learners: list
-) -> tuple[ClassHeatmap, list[tuple[object, list[HeatmapCell]]]]:
-    """Heatmap cells: each learner's shown mastery (adaptive.display), as on their dashboard."""
-    shown = class_shown(course_id=course_id, user_ids=[learner.pk for learner in learners])
-    rows = []
-    for learner in learners:
-        by_skill = shown.get(learner.pk, {})
-        cells = []
-        for skill_id, _name in skills:
-            item = by_skill.get(skill_id)
-            status = item.status if item else NOT_STARTED
-            caveat = ""
-            if item and item.caveat:
-                caveat = _("prerequisite not mastered yet: %(skills)s") % {
-                    "skills": ", ".join(item.caveat)
-                }
-            cells.append(
-                HeatmapCell(
-                    status=status,
-                    label=status_label(status, _),
-                    percent=item.percent if item else None,
-                    caveat=caveat,
-                )
-            )
-        rows.append((learner, cells))
-    started = any(cell.percent is not None for _learner, cells in rows for cell in cells)
-    return ClassHeatmap(skills=skills, is_empty=not started), rows
 
 
 @dataclass(frozen=True)
@@ -392,34 +359,171 @@ def _course_for_teacher(request: HttpRequest, slug: str) -> Course:
     return course
 
 
+SKILLS_PER_PAGE = 20
+LEARNERS_PER_PAGE = 25
+EXERCISES_PER_PAGE = 10
+ATTEMPTS_PER_PAGE = 20
+SEARCH_MAX_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class LearnerListQuery:
+    """The learner list's search, filter and order, parsed from the query string."""
+
+    search: str
+    show: str
+    sort: str
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> "LearnerListQuery":
+        show = request.GET.get("show", "all")
+        sort = request.GET.get("sort", "name")
+        return cls(
+            search=request.GET.get("q", "").strip()[:SEARCH_MAX_LENGTH],
+            show=show if show in LEARNER_FILTERS else "all",
+            sort=sort if sort in LEARNER_SORTS else "name",
+        )
+
+
+LEARNER_FILTER_LABELS = {
+    "all": gettext_lazy("All learners"),
+    "struggling": gettext_lazy("Struggling"),
+    "not_started": gettext_lazy("No answer yet"),
+    "mastered_some": gettext_lazy("Mastered at least one skill"),
+}
+LEARNER_SORT_LABELS = {
+    "name": gettext_lazy("Name"),
+    "progress": gettext_lazy("Progress, highest first"),
+    "progress_low": gettext_lazy("Progress, lowest first"),
+    "correct_low": gettext_lazy("Right answers, lowest rate first"),
+    "correct": gettext_lazy("Right answers, highest rate first"),
+    "mastered": gettext_lazy("Skills mastered, most first"),
+    "active": gettext_lazy("Last activity, most recent first"),
+    "inactive": gettext_lazy("Last activity, longest ago first"),
+}
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told its count: the whole list's count is kept in ClassSummary, so paging
+    10,000 learners does not count them on every page view."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int | None) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        if self._known_count is not None:
+            return self._known_count
+        return super().count
+
+
+def _learner_list_context(
+    request: HttpRequest, course: Course, summary: ClassSummary | None
+) -> dict[str, object]:
+    query = LearnerListQuery.from_request(request)
+    rows = learner_summary_list(
+        course_id=course.pk, search=query.search, show=query.show, sort=query.sort
+    )
+    whole_list = not query.search and query.show == "all"
+    count = summary.learners if summary and summary.computed_at and whole_list else None
+    paginator = KnownCountPaginator(rows, LEARNERS_PER_PAGE, count=count)
+    return {
+        "learner_page": paginator.get_page(request.GET.get("page")),
+        # Each row links to the learner's page: one reverse for the page, not one per row.
+        "learner_url_prefix": reverse("adaptive:class_learners", args=[course.slug]),
+        "learner_query": query,
+        "learner_filters": list(LEARNER_FILTER_LABELS.items()),
+        "learner_sorts": list(LEARNER_SORT_LABELS.items()),
+        "struggling_min_attempts": STRUGGLING_MIN_ATTEMPTS,
+        "struggling_max_percent": int(STRUGGLING_MAX_CORRECT_RATE * 100),
+    }
+
+
+def _summary_context(course: Course) -> dict[str, object]:
+    freshness = class_summary_ensure(course_id=course.pk)
+    summary = freshness.summary
+    return {
+        "summary": summary,
+        "summary_is_current": freshness.is_current,
+        "summary_is_queued": freshness.is_queued,
+        "summary_ready": bool(summary and summary.computed_at),
+        "status_labels": [(status, status_label(status, _)) for status in STATUSES],
+    }
+
+
 @login_required
 def class_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    """Learners, mastery heatmap, struggling learners, exercise difficulty, model versions."""
+    """Skill overview (weakest first), the learner list's first page, exercise difficulty
+    (hardest first) and model versions: a few queries whatever the number of learners."""
     course = _course_for_teacher(request, slug)
-    enrollments = enrollment_list_for_course(course=course)
-    skills = list(Skill.objects.filter(course=course).order_by("name").values_list("pk", "name"))
-    heatmap, heatmap_rows = class_heatmap_build(
-        course_id=course.pk, skills=skills, learners=[e.user for e in enrollments]
-    )
-    learner_stats = learner_attempt_stats_for_course(course=course)
-    struggling = [
-        item
-        for item in learner_stats
-        if item.attempts >= STRUGGLING_MIN_ATTEMPTS
-        and item.correct_rate < STRUGGLING_MAX_CORRECT_RATE
-    ]
+    context = _summary_context(course)
+    summary = cast(ClassSummary | None, context["summary"])
+    skills = skill_distribution_for_course(course_id=course.pk)
+    exercises = exercise_difficulty_rows(summary.exercise_stats if summary else [])
     return render(
         request,
         "adaptive/class_dashboard.html",
         {
-            "enrollments": enrollments,
-            "heatmap": heatmap,
-            "heatmap_rows": heatmap_rows,
-            "struggling": struggling,
-            "struggling_min_attempts": STRUGGLING_MIN_ATTEMPTS,
-            "struggling_max_percent": int(STRUGGLING_MAX_CORRECT_RATE * 100),
-            "exercise_stats": exercise_attempt_stats_for_course(course=course),
+            **context,
+            "skill_page": Paginator(skills, SKILLS_PER_PAGE).get_page(
+                request.GET.get("skills_page")
+            ),
+            "skills_any_started": any(item.started for item in skills),
+            "exercise_page": Paginator(exercises, EXERCISES_PER_PAGE).get_page(
+                request.GET.get("exercises_page")
+            ),
+            **_learner_list_context(request, course, summary),
             **_models_context(course),
+        },
+    )
+
+
+@login_required
+def class_learners(request: HttpRequest, slug: str) -> HttpResponse:
+    """The course's learners, paged, searchable by username, name or e-mail, sorted, filtered."""
+    course = _course_for_teacher(request, slug)
+    context = _summary_context(course)
+    summary = cast(ClassSummary | None, context["summary"])
+    return render(
+        request,
+        "adaptive/class_learners.html",
+        {"course": course, **context, **_learner_list_context(request, course, summary)},
+    )
+
+
+@login_required
+def class_learner(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    """One learner of the course as its teachers see them: shown mastery (as on the learner's
+    own dashboard), path with reasons, progress, recent attempts (paged), lesson activity."""
+    course = _course_for_teacher(request, slug)
+    enrollment = (
+        Enrollment.objects.filter(course=course, user_id=user_id).select_related("user").first()
+    )
+    if enrollment is None:
+        raise Http404(_("This learner is not enrolled in this course."))
+    learner = enrollment.user
+    shown = learner_shown(user_id=learner.pk, course_id=course.pk)
+    attempts = Paginator(
+        attempt_list_for_learner_in_course(user_id=learner.pk, course_id=course.pk),
+        ATTEMPTS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "adaptive/class_learner.html",
+        {
+            "course": course,
+            "learner": learner,
+            "enrollment": enrollment,
+            "progress": course_progress(user=learner, enrollment=enrollment),
+            "shown_updating": shown.updating,
+            "skills": panel_skills(shown.skills),
+            "any_started": any(item.percent is not None for item in shown.skills),
+            "steps": learner_next_steps(user_id=learner.pk, course_id=course.pk, gettext=_),
+            "attempt_page": attempts,
+            "events": lesson_event_recent_for_learner_in_course(
+                user_id=learner.pk, course_id=course.pk
+            ),
         },
     )
 

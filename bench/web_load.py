@@ -9,7 +9,17 @@ while another process keeps one core busy (as a training worker does), once with
 hasher Pathwise uses (Argon2id) and once with Django's default PBKDF2 as the baseline, each on
 its own gunicorn. Target: every login succeeds within 10 s.
 
+And the class dashboard at scale: a course of `--class-learners` (10,000) learners x 20 skills
+with about 20 attempts each, written with COPY by bench/path_refresh.py's builders and folded by
+a path refresh (so every learner has a shown mastery), then the dashboard, a page of the learner
+list sorted by correct rate, a search and a learner page under the same wrk load (target: p95
+< 300 ms). The baseline is today's dashboard (BASELINE_REVISION, every learner on one page),
+served by a gunicorn of that revision's code on a `--class-baseline-learners` (1,000) course of
+the same database, one request at a time beside the new dashboard on the same course (the old
+page at 10,000 learners takes too long to put under load).
+
     .venv/bin/python bench/web_load.py [--seconds 10] [--users 20] [--workers 4] [--logins 50]
+        [--class-learners 10000] [--class-baseline-learners 1000] [--only-class]
 
 Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/pathwise_bench, which
 is created and migrated), Redis for the attempt events (REDIS_URL, default db 14, flushed at the
@@ -42,6 +52,8 @@ PYTHON = sys.executable
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/pathwise_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 LEARNERS = 20
+# The class dashboard before issue 11 (one heatmap row per learner), measured as the baseline.
+BASELINE_REVISION = "3f21179"
 
 LUA_TEMPLATE = """
 local sessions = {%(sessions)s}
@@ -148,6 +160,67 @@ print("SETUP " + json.dumps({"course": course.slug, "lesson": lesson.pk,
                               "sessions": sessions, "login_users": login_users}))
 """
 
+CLASS_SETUP_SCRIPT = r"""
+import json, sys, time
+import numpy as np
+sys.path.insert(0, "__BENCH__")
+from path_refresh import build_learners  # COPY builders of bench/path_refresh.py
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from adaptive.services.class_summary import class_summary_compute
+from adaptive.services.learning_paths import path_refresh
+from courses.models import Course, Exercise, Lesson, Module, Skill, SkillPrerequisite
+from learners.models import Enrollment, User
+
+teacher = User.objects.filter(username="bench-class-teacher").first() or User.objects.create(
+    username="bench-class-teacher", role="teacher")
+built = {}
+for learners in (__SIZES__):
+    slug = f"bench-class-{learners}"
+    course = Course.objects.filter(slug=slug).first()
+    if course is None:
+        began = time.perf_counter()
+        rng = np.random.default_rng(learners)
+        course = Course.objects.create(slug=slug, title=f"Class of {learners:,}", owner=teacher,
+                                       status="published", published_at="2026-01-01T00:00:00Z")
+        skills = Skill.objects.bulk_create(
+            [Skill(course=course, name=f"Skill {i:02d}") for i in range(__SKILLS__)])
+        SkillPrerequisite.objects.bulk_create(
+            [SkillPrerequisite(skill=later, requires=earlier)
+             for later, earlier in zip(skills[1:], skills[:-1])])
+        module = Module.objects.create(course=course, title="Module", position=1)
+        lessons = Lesson.objects.bulk_create(
+            [Lesson(module=module, title=f"Lesson {i}", slug=f"lesson-{i}", position=i + 1)
+             for i in range(len(skills))])
+        Lesson.skills.through.objects.bulk_create(
+            [Lesson.skills.through(lesson_id=lesson.pk, skill_id=skill.pk)
+             for lesson, skill in zip(lessons, skills)])
+        exercises = Exercise.objects.bulk_create(
+            [Exercise(course=course, title=f"Exercise {i}", prompt_md="?", kind="numeric",
+                      numeric_answer=1.0) for i in range(2 * len(skills))])
+        Exercise.skills.through.objects.bulk_create(
+            [Exercise.skills.through(exercise_id=exercise.pk, skill_id=skills[i // 2].pk)
+             for i, exercise in enumerate(exercises)])
+        build_learners(course, skills, exercises, learners, __ATTEMPTS__, rng)
+        path_refresh(course_id=course.pk, chunk_size=1000)  # mastery, shown mastery and paths
+        print(f"  built {slug} in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+    summary = class_summary_compute(course_id=course.pk)
+    middle = (Enrollment.objects.filter(course=course).order_by("user_id")
+              .values_list("user_id", flat=True)[learners // 2])
+    built[learners] = {"slug": slug, "learner": middle,
+                       "compute_seconds": summary.compute_seconds}
+from django.db import connection
+with connection.cursor() as cursor:
+    # Statistics after the bulk writes, as autovacuum keeps them in a running site.
+    cursor.execute("ANALYZE")
+store = SessionStore()
+store[SESSION_KEY] = str(teacher.pk)
+store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+store[HASH_SESSION_KEY] = teacher.get_session_auth_hash()
+store.create()
+print("CLASS " + json.dumps({"courses": built, "session": store.session_key}))
+"""
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -200,7 +273,7 @@ def _setup(env: dict[str, str], logins: int) -> dict:
     return json.loads(line[len("SETUP ") :])
 
 
-def _wait_ready(url: str, timeout_seconds: float = 30.0) -> None:
+def _wait_ready(url: str, timeout_seconds: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         try:
@@ -268,7 +341,131 @@ def _wrk(
     }
 
 
-def _gunicorn_start(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen:
+def _class_setup(env: dict[str, str], sizes: list[int], skills: int, attempts: int) -> dict:
+    """The class courses (built once with COPY, then reused) and a teacher's session."""
+    script = (
+        CLASS_SETUP_SCRIPT.replace("__BENCH__", str(ROOT / "bench"))
+        .replace("__SIZES__", ", ".join(str(size) for size in sizes) + ",")
+        .replace("__SKILLS__", str(skills))
+        .replace("__ATTEMPTS__", str(attempts))
+    )
+    output = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", script],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("CLASS "))
+    built = json.loads(line[len("CLASS ") :])
+    built["courses"] = {int(size): course for size, course in built["courses"].items()}
+    return built
+
+
+def _sequential(url: str, session: str, requests: int) -> dict[str, float]:
+    """One user, one request after another: p50/p95 in ms (for pages too slow for wrk)."""
+    headers = {"Cookie": f"sessionid={session}"}
+    times = []
+    statuses = set()
+    for n in range(requests + 1):
+        began = time.perf_counter()
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310 - localhost
+        try:
+            with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
+                response.read()
+                statuses.add(response.status)
+        except urllib.error.HTTPError as error:
+            statuses.add(error.code)
+        if n:  # the first one warms the worker
+            times.append(1000 * (time.perf_counter() - began))
+    times.sort()
+    return {
+        "p50_ms": round(times[len(times) // 2], 1),
+        "p95_ms": round(times[min(len(times) - 1, int(len(times) * 0.95))], 1),
+        "requests": len(times),
+        "errors": sum(1 for status in statuses if status != 200),
+    }
+
+
+def _baseline_tree(revision: str) -> Path:
+    """The code of `revision` (today's class dashboard) in a temporary folder."""
+    folder = Path(tempfile.mkdtemp(prefix="pathwise-baseline-"))
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def _class_measure(
+    env: dict[str, str], arguments: argparse.Namespace, fixture: dict
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]], dict]:
+    """The class pages at `--class-learners` under wrk, and the dashboard one request at a time
+    beside today's dashboard (BASELINE_REVISION) on the same smaller course."""
+    size, small = arguments.class_learners, arguments.class_baseline_learners
+    built = _class_setup(env, sorted({small, size}), arguments.class_skills, 20)
+    session = built["session"]
+    large = built["courses"][size]
+    base = f"/studio/courses/{large['slug']}/class/"
+    pages = {
+        "class_dashboard": base,
+        "class_list_page": base + "learners/?page=7&sort=correct_low",
+        "class_search": base + "learners/?q=" + urllib.parse.quote("bench-12") + "&show=all",
+        "class_learner": base + f"learners/{large['learner']}/",
+    }
+    loaded: dict[str, dict[str, float]] = {}
+    sequential: dict[str, dict[str, float]] = {}
+    users = arguments.class_users or arguments.users
+    # References in the same run: the health check, and the lesson page (the page with a target
+    # of its own, p95 < 150 ms) under the same load.
+    references = {
+        "healthz": ("/healthz", []),
+        "lesson_page": (
+            f"/courses/{fixture['course']}/lessons/{fixture['lesson']}/",
+            fixture["sessions"],
+        ),
+    }
+    port = _free_port()
+    server = _gunicorn_start(env, port, arguments.workers, arguments.threads)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/healthz")
+        for name, (path, sessions) in references.items():
+            loaded[name] = _wrk(
+                base_url=f"http://127.0.0.1:{port}", path=path, sessions=sessions,
+                users=users, seconds=arguments.seconds, think_ms=arguments.think_ms,
+            )  # fmt: skip
+        for name, path in pages.items():
+            loaded[name] = _wrk(
+                base_url=f"http://127.0.0.1:{port}", path=path, sessions=[session],
+                users=users, seconds=arguments.seconds, think_ms=arguments.think_ms,
+            )  # fmt: skip
+        for learners in sorted({small, size}):
+            slug = built["courses"][learners]["slug"]
+            sequential[f"dashboard_now_{learners}"] = _sequential(
+                f"http://127.0.0.1:{port}/studio/courses/{slug}/class/", session,
+                arguments.sequential,
+            )  # fmt: skip
+    finally:
+        _gunicorn_stop(server)
+    tree = _baseline_tree(arguments.baseline_revision)
+    port = _free_port()
+    server = _gunicorn_start(env, port, 1, 1, root=tree)
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}/healthz")
+        slug = built["courses"][small]["slug"]
+        sequential[f"dashboard_before_{small}"] = _sequential(
+            f"http://127.0.0.1:{port}/studio/courses/{slug}/class/", session, arguments.sequential
+        )
+    finally:
+        _gunicorn_stop(server)
+        shutil.rmtree(tree, ignore_errors=True)
+    return loaded, sequential, built
+
+
+def _gunicorn_start(
+    env: dict[str, str], port: int, workers: int, threads: int, root: Path = ROOT
+) -> subprocess.Popen:
     return subprocess.Popen(
         [
             PYTHON, "-m", "gunicorn", "config.wsgi:application",
@@ -280,8 +477,8 @@ def _gunicorn_start(env: dict[str, str], port: int, workers: int, threads: int) 
             "--error-logfile", "-",
             "--log-level", "warning",
         ],
-        cwd=ROOT,
-        env=env,
+        cwd=root,
+        env={**env, "PYTHONPATH": str(root)},
         start_new_session=True,
     )  # fmt: skip
 
@@ -395,6 +592,17 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--logins", type=int, default=50, help="students in the login burst")
     parser.add_argument("--only-logins", action="store_true", help="skip the page scenarios")
+    parser.add_argument("--class-learners", type=int, default=10000, help="0: no class pages")
+    parser.add_argument("--class-baseline-learners", type=int, default=1000)
+    parser.add_argument("--class-skills", type=int, default=20)
+    parser.add_argument(
+        "--class-users", type=int, default=0, help="concurrent teachers (default: --users)"
+    )
+    parser.add_argument("--sequential", type=int, default=8, help="requests one at a time")
+    parser.add_argument("--baseline-revision", default=BASELINE_REVISION)
+    parser.add_argument(
+        "--only-class", action="store_true", help="only the class dashboard scenario"
+    )
     arguments = parser.parse_args()
     load_before = round(os.getloadavg()[0], 2)
     if shutil.which("wrk") is None and not arguments.only_logins:
@@ -408,7 +616,12 @@ def main() -> int:
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     results: dict[str, dict[str, dict[str, float]]] = {}
-    if not arguments.only_logins:
+    class_loaded: dict[str, dict[str, float]] = {}
+    class_sequential: dict[str, dict[str, float]] = {}
+    class_built: dict = {}
+    if arguments.class_learners and not arguments.only_logins:
+        class_loaded, class_sequential, class_built = _class_measure(env, arguments, fixture)
+    if not arguments.only_logins and not arguments.only_class:
         server = _gunicorn_start(env, port, arguments.workers, arguments.threads)
         try:
             _wait_ready(base_url + "/healthz")
@@ -444,8 +657,10 @@ def main() -> int:
             }
         finally:
             _gunicorn_stop(server)
+    logins: dict[str, dict[str, float]] = {}
     try:
-        logins = _logins_measure(env, fixture, arguments.workers, arguments.threads)
+        if not arguments.only_class:
+            logins = _logins_measure(env, fixture, arguments.workers, arguments.threads)
     finally:
         subprocess.run(
             [PYTHON, "-c", f"import redis; redis.Redis.from_url({redis_url!r}).flushdb()"],
@@ -480,6 +695,48 @@ def main() -> int:
         print(f"lesson page p95 with 20 users: {lesson_p95} ms (target < 150 ms): "
               f"{'met' if target_met else 'NOT met'}; at saturation: "
               f"{results['saturation']['lesson_page']['p95_ms']} ms")  # fmt: skip
+    class_met = None
+    if class_loaded:
+        size = arguments.class_learners
+        users = arguments.class_users or arguments.users
+        print(f"class pages, {size:,} learners x {arguments.class_skills} skills "
+              f"({users} users, think time ~{arguments.think_ms} ms)")  # fmt: skip
+        print(f"{'page':<18}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}")
+        for name, row in class_loaded.items():
+            print(
+                f"{name:<18}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['p99_ms']:>9.1f}"
+                f"{row['requests_per_s']:>9.0f}{row['errors']:>8d}"
+            )
+            for key in ("p50_ms", "p95_ms", "p99_ms", "requests_per_s", "errors"):
+                figures[f"class.{name}.{key}"] = row[key]
+        worst = max(
+            row["p95_ms"]
+            for name, row in class_loaded.items()
+            if name not in ("healthz", "lesson_page")
+        )
+        class_met = worst < 300 and all(row["errors"] == 0 for row in class_loaded.values())
+        print(f"slowest class page p95: {worst} ms (target < 300 ms): "
+              f"{'met' if class_met else 'NOT met'}")  # fmt: skip
+        revision = arguments.baseline_revision
+        print(f"\nclass dashboard one request at a time ({arguments.sequential} requests; "
+              f"'before' is revision {revision}, every learner on one page)")  # fmt: skip
+        print(f"{'page':<28}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}")
+        for name, row in class_sequential.items():
+            print(f"{name:<28}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['errors']:>8d}")
+            for key in ("p50_ms", "p95_ms", "errors"):
+                figures[f"class.sequential.{name}.{key}"] = row[key]
+        small = arguments.class_baseline_learners
+        before = class_sequential.get(f"dashboard_before_{small}", {}).get("p50_ms")
+        now_small = class_sequential.get(f"dashboard_now_{small}", {}).get("p50_ms")
+        if before and now_small:
+            figures["class.sequential.before_to_now_ratio"] = round(before / now_small, 1)
+            print(f"at {small:,} learners the dashboard is {before / now_small:.1f}x faster")
+        for learners, course in class_built.get("courses", {}).items():
+            figures[f"class.summary_compute_seconds_{learners}"] = course["compute_seconds"]
+            print(f"summary recompute at {learners:,} learners: {course['compute_seconds']} s")
+        print()
+    if not logins:
+        return _write(arguments, load_before, figures, None, None, class_met)
     print(f"\nlogin burst: {arguments.logins} students at once, one core kept busy")
     print(f"{'hasher':<16}{'ok':>5}{'<=10 s':>8}{'p50 s':>8}{'p95 s':>8}{'max s':>8}")
     for hasher, row in logins.items():
@@ -494,6 +751,17 @@ def main() -> int:
     logins_met = logins["argon2"]["within_10_s"] == arguments.logins
     print(f"every login within 10 s with Argon2id: {'met' if logins_met else 'NOT met'} "
           f"(slowest login {ratio:.1f}x faster than with PBKDF2)")  # fmt: skip
+    return _write(arguments, load_before, figures, target_met, logins_met, class_met)
+
+
+def _write(
+    arguments: argparse.Namespace,
+    load_before: float,
+    figures: dict[str, float],
+    target_met: bool | None,
+    logins_met: bool | None,
+    class_met: bool | None,
+) -> int:
     output = ROOT / "bench" / "results" / "web_load.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(
@@ -511,6 +779,12 @@ def main() -> int:
                 "load_average_before": load_before,
                 "target": {"users.lesson_page.p95_ms": 150, "met": target_met},
                 "target_logins": {"all_within_10_s": arguments.logins, "met": logins_met},
+                "target_class": {
+                    "class_learners": arguments.class_learners,
+                    "class_users": arguments.class_users or arguments.users,
+                    "p95_ms": 300,
+                    "met": class_met,
+                },
                 "figures": figures,
             },
             indent=2,

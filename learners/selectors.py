@@ -2,9 +2,10 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
 from courses.models import Course, Exercise, Lesson, LessonBlock
 from courses.selectors import course_list_editable
@@ -291,43 +292,6 @@ def lesson_event_recent_for_user(*, user: User, limit: int = 10) -> list[LessonE
     )
 
 
-def enrollment_list_for_course(*, course: Course) -> list[Enrollment]:
-    """A course's enrolments (dropped ones excluded) with their users."""
-    return list(
-        Enrollment.objects.filter(course=course)
-        .exclude(status=Enrollment.Status.DROPPED)
-        .select_related("user")
-        .order_by("user__username")
-    )
-
-
-@dataclass(frozen=True)
-class LearnerAttemptStats:
-    user_id: int
-    username: str
-    attempts: int
-    correct_attempts: int
-
-    @property
-    def correct_rate(self) -> float:
-        return self.correct_attempts / self.attempts if self.attempts else 0.0
-
-
-def learner_attempt_stats_for_course(*, course: Course) -> list[LearnerAttemptStats]:
-    """Attempts and correct attempts per learner in a course, lowest correct rate first."""
-    rows = (
-        Attempt.objects.filter(course=course)
-        .values("user_id", "user__username")
-        .annotate(attempts=Count("id"), correct=Count("id", filter=Q(is_correct=True)))
-        .order_by("user__username")
-    )
-    stats = [
-        LearnerAttemptStats(row["user_id"], row["user__username"], row["attempts"], row["correct"])
-        for row in rows
-    ]
-    return sorted(stats, key=lambda item: (item.correct_rate, -item.attempts, item.username))
-
-
 @dataclass(frozen=True)
 class ExerciseAttemptStats:
     exercise_id: int
@@ -342,10 +306,13 @@ class ExerciseAttemptStats:
         return self.correct_attempts / self.attempts if self.attempts else None
 
 
-def exercise_attempt_stats_for_course(*, course: Course) -> list[ExerciseAttemptStats]:
-    """Per-exercise attempts, correct attempts and learners, hardest (lowest rate) first."""
+def exercise_attempt_stats_for_course(*, course_id: int) -> list[ExerciseAttemptStats]:
+    """Per-exercise attempts, correct attempts and learners, hardest (lowest rate) first.
+
+    One pass over the course's attempts: the class dashboard reads it from ClassSummary.
+    """
     rows = (
-        Exercise.objects.filter(course=course)
+        Exercise.objects.filter(course_id=course_id)
         .annotate(
             attempt_count=Count("attempts"),
             correct_count=Count("attempts", filter=Q(attempts__is_correct=True)),
@@ -383,4 +350,100 @@ def enrollment_list_for_user(*, user: User) -> QuerySet[Enrollment]:
         Enrollment.objects.filter(user=user)
         .select_related("course")
         .order_by("-enrolled_at", "-id")
+    )
+
+
+# Reads for the class dashboard (adaptive.services.class_summary) -------------------------------
+
+
+@dataclass(frozen=True)
+class LearnerActivityStats:
+    """One learner's activity in a course, as the class dashboard's learner list shows it."""
+
+    user_id: int
+    attempts: int = 0
+    correct_attempts: int = 0
+    exercises_solved: int = 0
+    lessons_completed: int = 0
+    last_activity_at: datetime | None = None
+
+    @property
+    def correct_rate(self) -> float | None:
+        return self.correct_attempts / self.attempts if self.attempts else None
+
+    def percent_complete(self, *, lessons_total: int, exercises_total: int) -> float:
+        """The same figure as CourseProgress.percent_complete (the learner's own dashboard)."""
+        items = lessons_total + exercises_total
+        if not items:
+            return 0.0
+        return round(100.0 * (self.lessons_completed + self.exercises_solved) / items, 1)
+
+
+def learner_activity_stats_for_course(*, course_id: int) -> dict[int, LearnerActivityStats]:
+    """Every learner's answers, solved exercises, completed lessons and latest activity in a
+    course, in two grouped queries (one pass over the course's attempts and lesson events)."""
+    fields: dict[int, dict[str, Any]] = {}
+    for row in (
+        Attempt.objects.filter(course_id=course_id)
+        .values("user_id")
+        .annotate(
+            # Counted as course_progress counts them, so both dashboards say the same.
+            attempts=Count("id"),
+            correct=Count("id", filter=Q(is_correct=True)),
+            solved=Count("exercise", filter=Q(is_correct=True), distinct=True),
+            last=Max("created_at"),
+        )
+        .order_by()
+    ):
+        fields[row["user_id"]] = {
+            "attempts": row["attempts"],
+            "correct_attempts": row["correct"],
+            "exercises_solved": row["solved"],
+            "last_activity_at": row["last"],
+        }
+    for event_row in (
+        LessonEvent.objects.filter(lesson__module__course_id=course_id)
+        .values("user_id")
+        .annotate(
+            completed=Count(
+                "lesson",
+                filter=Q(verb=LessonEvent.Verb.COMPLETED, block__isnull=True),
+                distinct=True,
+            ),
+            last=Max("created_at"),
+        )
+        .order_by()
+    ):
+        entry = fields.setdefault(event_row["user_id"], {})
+        entry["lessons_completed"] = event_row["completed"]
+        previous, last = entry.get("last_activity_at"), event_row["last"]
+        entry["last_activity_at"] = max(previous, last) if previous else last
+    return {user_id: LearnerActivityStats(user_id, **values) for user_id, values in fields.items()}
+
+
+def course_item_totals(*, course_id: int) -> tuple[int, int]:
+    """(lessons, exercises) of a course: the denominators of percent_complete."""
+    return (
+        Lesson.objects.filter(module__course_id=course_id).count(),
+        Exercise.objects.filter(course_id=course_id).count(),
+    )
+
+
+def attempt_list_for_learner_in_course(*, user_id: int, course_id: int) -> QuerySet[Attempt]:
+    """One learner's attempts in one course, newest first (the teacher's learner page)."""
+    return (
+        Attempt.objects.filter(user_id=user_id, course_id=course_id)
+        .select_related("exercise")
+        .order_by("-created_at", "-id")
+    )
+
+
+def lesson_event_recent_for_learner_in_course(
+    *, user_id: int, course_id: int, limit: int = 15
+) -> list[LessonEvent]:
+    """One learner's latest lesson events in one course, with their lesson and block."""
+    return list(
+        LessonEvent.objects.filter(user_id=user_id, lesson__module__course_id=course_id)
+        .select_related("lesson", "block")
+        .order_by("-created_at", "-id")[:limit]
     )

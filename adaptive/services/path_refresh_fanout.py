@@ -48,6 +48,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from adaptive.models import PathRefresh, PathRefreshChunk, TrainingRun
+from adaptive.services.class_summary import class_summary_schedule
 from adaptive.services.learning_paths import course_graph_load, path_refresh_chunk
 from adaptive.serving import runtime_for_course
 from courses.models import Course, Skill
@@ -263,6 +264,8 @@ def path_refresh_chunk_run(
             PathRefresh.objects.filter(pk=refresh.pk).update(
                 status=PathRefresh.Status.FINISHED, finished_at=now
             )
+            # The refresh may have folded pending answers into what learners are shown.
+            class_summary_schedule(course_id=refresh.course_id, countdown=0)
         if refresh.training_run_id is not None:
             _training_run_progress(refresh.training_run_id)
     return ChunkResult(chunk_id, "written", refresh.pk, len(user_ids), rows, finished)

@@ -310,6 +310,11 @@ PATHWISE_MODEL_ROOT = Path(env("PATHWISE_MODEL_ROOT", default=str(VAR_DIR / "mod
 # Planner: a skill counts as mastered at this probability. BKT estimates P(known); a GRU
 # estimates P(correct on the next attempt), which slips keep below 1, hence its own threshold.
 PATHWISE_MASTERY_THRESHOLD = env.float("PATHWISE_MASTERY_THRESHOLD", default=0.95)
+# Class dashboards of up to this many learners are recomputed in the page view when behind;
+# larger ones by a debounced task (adaptive/services/class_summary.py).
+PATHWISE_CLASS_SUMMARY_INLINE_LEARNERS = env.int(
+    "PATHWISE_CLASS_SUMMARY_INLINE_LEARNERS", default=300
+)
 PATHWISE_GRU_MASTERY_THRESHOLD = env.float("PATHWISE_GRU_MASTERY_THRESHOLD", default=0.85)
 PATHWISE_PATH_MAX_STEPS = env.int("PATHWISE_PATH_MAX_STEPS", default=5)
 

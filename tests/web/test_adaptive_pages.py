@@ -24,7 +24,7 @@ def _answer(classroom, *, right: bool, exercise=None) -> None:
     attempt_submit(user=classroom.student, exercise=exercise, answer=42 if right else 7)
 
 
-def test_class_dashboard_draws_the_heatmap_and_the_auc_of_each_version(
+def test_class_dashboard_counts_the_shown_status_per_skill_and_the_auc_of_each_version(
     client, classroom, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -41,16 +41,34 @@ def test_class_dashboard_draws_the_heatmap_and_the_auc_of_each_version(
     client.force_login(classroom.teacher)
     page = client.get(reverse("adaptive:class_dashboard", args=["algebra"])).content.decode()
     assert 'data-empty="heatmap"' not in page
-    assert '<th scope="row">student</th>' in page
-    # Equations first (columns in name order): one right answer, shown as the student sees it
+    # the student's row in the learner list links to their page
+    learner_url = reverse("adaptive:class_learner", args=["algebra", classroom.student.pk])
+    assert f'<a href="{learner_url}">student</a>' in page
+    # Equations: one right answer, "learning" as the student sees it; Fractions never practised
     shown = learner_shown(user_id=classroom.student.pk, course_id=classroom.course.pk)
     equations = next(item for item in shown.skills if item.name == "Equations")
     assert equations.status == "learning"
-    assert equations.percent is not None
-    cell = f'<td class="m-{equations.percent // 25}" data-status="learning" title="learning">'
-    assert f"{cell}{equations.percent}</td>" in page
-    # Fractions was never practised: not started, no number, whatever the model estimates
-    assert '<td class="m-none" data-status="not_started" title="not started">\u2013</td>' in page
+    rows = dict(
+        re.findall(r'<tr data-skill="\d+">\s*<th scope="row">(\w+)</th>(.*?)</tr>', page, re.S)
+    )
+    counts = {
+        name: dict(re.findall(r'data-status="(\w+)">(\d+)</td>', cells))
+        for name, cells in rows.items()
+    }
+    assert counts["Equations"] == {
+        "not_started": "0",
+        "learning": "1",
+        "almost": "0",
+        "mastered": "0",
+    }
+    assert counts["Fractions"] == {
+        "not_started": "1",
+        "learning": "0",
+        "almost": "0",
+        "mastered": "0",
+    }
+    # weakest first: Equations (started, none mastered) before Fractions (nobody started)
+    assert list(rows) == ["Equations", "Fractions"]
     assert page.count('class="point"') == 3
     assert "0.780" in page
 

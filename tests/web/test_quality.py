@@ -32,6 +32,8 @@ def _pages(classroom):
         reverse("courses:studio_exercise_edit", args=["algebra", classroom.single.pk]),
         reverse("courses:studio_skills", args=["algebra"]),
         reverse("adaptive:class_dashboard", args=["algebra"]),
+        reverse("adaptive:class_learners", args=["algebra"]),
+        reverse("adaptive:class_learner", args=["algebra", classroom.student.pk]),
     ]
     return student_pages, teacher_pages
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adaptive.management.scope import course_from_argument
+from adaptive.services.class_summary import class_summary_compute
 from adaptive.services.learning_paths import path_refresh
 from adaptive.services.path_refresh_fanout import path_refreshes_start
 from courses.models import Course
@@ -65,6 +66,8 @@ class Command(BaseCommand):
             result = path_refresh(
                 course_id=each.pk, chunk_size=chunk_size or 1000, on_progress=progress
             )
+            # What learners are shown may have changed: the class dashboard's figures too.
+            class_summary_compute(course_id=each.pk)
             self.stdout.write(
                 f"{each.slug}: {result.learners} learners, {result.rows} rows in "
                 f"{result.seconds:.1f} s (model version {result.model_version_id or 'cold start'})"
