@@ -291,7 +291,7 @@ def legacy_histories_load(*, course_id: int, user_ids: list[int]):
         exercises.append(exercise_id)
         correct.append(is_correct)
         ids.append(attempt_id)
-        times.append(created_at)
+        times.append(created_at.timestamp())
     return {
         user_id: History(user_id, tuple(ex), tuple(co), max(ids) if ids else None, tuple(ti))
         for user_id, (ex, co, ids, ti) in grouped.items()
