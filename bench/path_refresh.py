@@ -510,6 +510,7 @@ def main() -> None:
             for name, r in results
         },
         "command": "python bench/path_refresh.py " + " ".join(sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "load_average_at_end": list(os.getloadavg())},
     }
     out = ROOT / "bench" / "results" / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
