@@ -291,7 +291,7 @@ def legacy_histories_load(*, course_id: int, user_ids: list[int]):
         exercises.append(exercise_id)
         correct.append(is_correct)
         ids.append(attempt_id)
-        times.append(created_at)
+        times.append(created_at.timestamp())
     return {
         user_id: History(user_id, tuple(ex), tuple(co), max(ids) if ids else None, tuple(ti))
         for user_id, (ex, co, ids, ti) in grouped.items()
@@ -327,8 +327,11 @@ def legacy_mastery_rows_write(*, course_id: int, runtime, planned, now) -> int:
     return len(user_ids) * len(planned.skill_ids)
 
 
-def refresh_timed(course_id: int, chunk_size: int, *, legacy: bool, progress):
-    """A whole-course refresh through path_refresh_chunk (or its legacy variant), timed."""
+def refresh_timed(
+    course_id: int, chunk_size: int, *, legacy: bool, progress, limit: int | None = None
+):
+    """A whole-course refresh through path_refresh_chunk (or its legacy variant), timed; with
+    `limit`, only the chunks of the first `limit` learners."""
     from adaptive.services import learning_paths
     from adaptive.serving import runtime_for_course
 
@@ -342,6 +345,8 @@ def refresh_timed(course_id: int, chunk_size: int, *, legacy: bool, progress):
     )
     learners = rows = 0
     chunks = list(learning_paths._learner_chunks(course_id, chunk_size))
+    if limit is not None:
+        chunks = chunks[: max(1, -(-limit // chunk_size))]
     total = sum(len(chunk) for chunk in chunks)
     for user_ids in chunks:
         rows += learning_paths._chunk_refresh(
@@ -368,6 +373,12 @@ def main() -> None:
     parser.add_argument("--gru", action="store_true", help="also refresh with a trained GRU")
     parser.add_argument(
         "--no-legacy", action="store_true", help="skip today's design (rows per skill)"
+    )
+    parser.add_argument(
+        "--legacy-learners",
+        type=int,
+        default=None,
+        help="time today's design on the first N learners only (its rate; default: all)",
     )
     parser.add_argument("--out", default="path_refresh.json", help="file name under bench/results/")
     parser.add_argument("--admin-dsn", default="dbname=postgres user=postgres host=127.0.0.1")
@@ -429,7 +440,13 @@ def main() -> None:
     if not args.no_legacy:
         legacy_table_create()
         print("Today's design (rows per skill, ORM histories)...", file=sys.stderr)
-        legacy = refresh_timed(course.pk, args.chunk_size, legacy=True, progress=progress)
+        legacy = refresh_timed(
+            course.pk,
+            args.chunk_size,
+            legacy=True,
+            progress=progress,
+            limit=args.legacy_learners,
+        )
         results.append(("today's design, promotion", legacy))
     print("New design (a mastery vector per learner)...", file=sys.stderr)
     bkt = refresh_timed(course.pk, args.chunk_size, legacy=False, progress=progress)
@@ -485,6 +502,7 @@ def main() -> None:
             ),
         },
         "learners": args.learners,
+        "legacy_learners": legacy.learners if legacy else None,
         "skills": args.skills,
         "attempts": attempts,
         "variants": {
@@ -492,6 +510,7 @@ def main() -> None:
             for name, r in results
         },
         "command": "python bench/path_refresh.py " + " ".join(sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "load_average_at_end": list(os.getloadavg())},
     }
     out = ROOT / "bench" / "results" / args.out
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,16 +8,19 @@ mastery from different model versions.
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import cast
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -116,18 +119,23 @@ class _SuccessRow(Mapping):
 def success_matrix(
     runtime: Runtime, mastery: np.ndarray, exercises: Sequence[ExerciseNode]
 ) -> tuple[dict[int, int], np.ndarray]:
-    """Predicted P(correct) of every learner (rows) on every exercise (columns) in one product."""
+    """Predicted P(correct) of every learner (rows) on every exercise (columns): the mean over
+    the exercise's skills the model knows of P(correct on that skill)."""
     index = runtime.skill_index
-    incidence = np.zeros((len(exercises), len(runtime.skill_ids)), dtype=np.float32)
-    for row, exercise in enumerate(exercises):
-        known = [index[s] for s in exercise.skill_ids if s in index]
-        if known:
-            incidence[row, known] = 1.0 / len(known)
-    matrix = runtime.correct_probability(mastery) @ incidence.T
-    columns = {
-        exercise.id: column for column, exercise in enumerate(exercises) if incidence[column].any()
-    }
-    return columns, matrix.astype(np.float32)
+    known = [[index[s] for s in exercise.skill_ids if s in index] for exercise in exercises]
+    width = max((len(skills) for skills in known), default=0) or 1
+    # A gather of each exercise's skills rather than a product with a skills x exercises
+    # matrix that is nearly all zeros (1,223 skills x 2,446 exercises on an imported course).
+    columns_of = np.zeros((len(exercises), width), dtype=np.int64)
+    weights = np.zeros((len(exercises), width), dtype=np.float32)
+    for row, skills in enumerate(known):
+        if skills:
+            columns_of[row, : len(skills)] = skills
+            weights[row, : len(skills)] = 1.0 / len(skills)
+    correct = np.atleast_2d(np.asarray(runtime.correct_probability(mastery), dtype=np.float32))
+    matrix = (correct[:, columns_of] * weights).sum(axis=2, dtype=np.float32)
+    columns = {exercise.id: column for column, exercise in enumerate(exercises) if known[column]}
+    return columns, matrix
 
 
 class _SkillRow(Mapping):
@@ -337,24 +345,58 @@ def _paths_replace(
             ]
         )
         path_ids = {path.user_id: path.pk for path in paths}
-    steps = rows_insert(
-        PathStep,
-        ["path", "position", "kind", "skill", "lesson", "exercise", "reason"],
-        (
-            (
-                path_ids[user_id],
-                step.position,
-                step.kind,
-                step.skill_id,
-                step.lesson_id,
-                step.exercise_id,
-                step.reason,
-            )
+    if connection.vendor == "postgresql":
+        # COPY text lines written directly: the generic row writer's per-value calls cost more
+        # than the planning of a step. json.dumps escapes control characters (ensure_ascii), so
+        # only COPY's backslash needs doubling.
+        lines = [
+            f"{path_ids[user_id]}\t{step.position}\t{step.kind}\t{step.skill_id}\t"
+            f"{_copy_id(step.lesson_id)}\t{_copy_id(step.exercise_id)}\t"
+            + json.dumps(step.reason, separators=(",", ":")).replace("\\", "\\\\")
+            + "\n"
             for user_id, planned in plans.items()
             for step in planned
-        ),
-    )
+        ]
+        steps = _copy_lines(
+            PathStep, ["path", "position", "kind", "skill", "lesson", "exercise", "reason"], lines
+        )
+    else:
+        steps = rows_insert(
+            PathStep,
+            ["path", "position", "kind", "skill", "lesson", "exercise", "reason"],
+            (
+                (
+                    path_ids[user_id],
+                    step.position,
+                    step.kind,
+                    step.skill_id,
+                    step.lesson_id,
+                    step.exercise_id,
+                    step.reason,
+                )
+                for user_id, planned in plans.items()
+                for step in planned
+            ),
+        )
     return len(path_ids) + steps
+
+
+def _copy_id(value: int | None) -> str:
+    return "\\N" if value is None else str(value)
+
+
+def _copy_lines(model: type[models.Model], fields: Sequence[str], lines: list[str]) -> int:
+    """PostgreSQL: COPY pre-formatted text lines into the model's table; returns the count."""
+    if not lines:
+        return 0
+    columns = [str(cast(models.Field, model._meta.get_field(name)).column) for name in fields]
+    with connection.cursor() as cursor:
+        # Table and column names come from model metadata, never from input.
+        cursor.copy_expert(
+            f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN",
+            io.StringIO("".join(lines)),
+        )
+    return len(lines)
 
 
 def _paths_upsert(
@@ -587,37 +629,52 @@ def _chunk_write(
         LearnerState.objects.db
     )
     # The skill ids are the same for every learner of the chunk: encoded once.
+    skill_bytes = np.asarray(planned.skill_ids, dtype=MASTERY_SKILL_DTYPE).tobytes()
     skill_ids = _bytea(np.asarray(planned.skill_ids, dtype=MASTERY_SKILL_DTYPE))
+    skill_hex = skill_bytes.hex()
     mastery = planned.raw.astype(MASTERY_DTYPE)
     states = np.asarray(states, dtype=MASTERY_DTYPE)
-    written = rows_insert(
-        LearnerState,
-        [
-            "user",
-            "course",
-            "model_version",
-            "state",
-            "mastery",
-            "mastery_skill_ids",
-            "last_attempt_id",
-            "attempts_count",
-            "updated_at",
-        ],
-        (
-            (
-                history.user_id,
-                course_id,
-                version,
-                _bytea(states[row]),
-                _bytea(mastery[row]),
-                skill_ids,
-                history.last_attempt_id,
-                len(history.exercise_ids),
-                now,
-            )
+    fields = [
+        "user",
+        "course",
+        "model_version",
+        "state",
+        "mastery",
+        "mastery_skill_ids",
+        "last_attempt_id",
+        "attempts_count",
+        "updated_at",
+    ]
+    if connection.vendor == "postgresql":
+        head = f"\t{course_id}\t{_copy_id(version)}\t"
+        tail = f"\t{now.isoformat()}\n"
+        # bytea in COPY text: \\x and hex, the backslash doubled for COPY.
+        lines = [
+            f"{history.user_id}{head}\\\\x{states[row].tobytes().hex()}"
+            f"\t\\\\x{mastery[row].tobytes().hex()}\t\\\\x{skill_hex}"
+            f"\t{_copy_id(history.last_attempt_id)}\t{len(history.exercise_ids)}{tail}"
             for row, history in enumerate(histories)
-        ),
-    )
+        ]
+        written = _copy_lines(LearnerState, fields, lines)
+    else:
+        written = rows_insert(
+            LearnerState,
+            fields,
+            (
+                (
+                    history.user_id,
+                    course_id,
+                    version,
+                    _bytea(states[row]),
+                    _bytea(mastery[row]),
+                    skill_ids,
+                    history.last_attempt_id,
+                    len(history.exercise_ids),
+                    now,
+                )
+                for row, history in enumerate(histories)
+            ),
+        )
     if planned.displays:
         display_states_save(course_id=course_id, states=planned.displays, now=now)
         written += len(planned.displays)
