@@ -296,6 +296,7 @@ def run_dkt(data: dict[str, Any], config: Any, label: str) -> dict[str, Any]:
         {
             "seconds_per_epoch": trained.seconds_per_epoch,
             "state_seconds_per_epoch": mean([h["state_seconds"] for h in trained.history]),
+            "epoch_seconds": [h["seconds"] for h in trained.history],
             "interactions_per_s": trained.interactions_per_second,
             "epochs_run": len(trained.history),
             "best_epoch": trained.best_epoch,
@@ -344,6 +345,7 @@ def run_legacy(data: dict[str, Any], config: Any, label: str) -> dict[str, Any]:
     n_batches = -(-train.n_windows // config.batch_size)
     normalizer = max(train.n_targets / max(n_batches, 1), 1.0)
     best, best_weights, stale, seconds_total, epochs = -math.inf, model.get_weights(), 0, 0.0, 0
+    epoch_seconds: list[float] = []
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
         for rows, steps in length_batches(train.lengths, batch_size=config.batch_size, rng=rng):
@@ -356,6 +358,7 @@ def run_legacy(data: dict[str, Any], config: Any, label: str) -> dict[str, Any]:
             )
         seconds = time.perf_counter() - started
         seconds_total += seconds
+        epoch_seconds.append(seconds)
         epochs = epoch
         validation_auc = _windowed_auc(model, validation)
         print(
@@ -374,6 +377,7 @@ def run_legacy(data: dict[str, Any], config: Any, label: str) -> dict[str, Any]:
     result.update(
         {
             "seconds_per_epoch": seconds_total / max(epochs, 1),
+            "epoch_seconds": epoch_seconds,
             "interactions_per_s": float(train.lengths.sum()) * epochs / seconds_total,
             "epochs_run": epochs,
             "validation_auc": best,
@@ -649,7 +653,27 @@ def main() -> None:
         )
         if new and old:
             figures[f"{dataset}.throughput_ratio_fit_vs_legacy"] = new / old
-            print(f"{dataset}: training throughput new (fit, TBPTT) / legacy loop: {new / old:.2f}")
+            # Also per epoch, median over epochs and folds: one epoch slowed by another job on
+            # the machine moves the total-time ratio more than this one.
+            epoch_rates = {
+                model: [
+                    run["interactions_per_s"] * run["seconds_per_epoch"] / seconds
+                    for run in by_model[model]
+                    for seconds in run.get("epoch_seconds", [])
+                ]
+                for model in ("gru", "legacy")
+            }
+            median_ratio = (
+                float(np.median(epoch_rates["gru"]) / np.median(epoch_rates["legacy"]))
+                if epoch_rates["gru"] and epoch_rates["legacy"]
+                else float("nan")
+            )
+            figures[f"{dataset}.throughput_ratio_median_epoch"] = median_ratio
+            print(
+                f"{dataset}: training throughput new (fit, TBPTT) / legacy loop: {new / old:.2f} "
+                f"(attempts/s over all epochs: {new:.0f} vs {old:.0f}; median epoch: "
+                f"{_fmt(median_ratio, 2)})"
+            )
         plain = figures.get(f"{dataset}.gru.served_auc")
         plus = figures.get(f"{dataset}.dktplus.served_auc")
         if plain is not None and plus is not None:
@@ -675,6 +699,8 @@ def main() -> None:
         "anchors": ANCHORS,
         "machine": {
             "cpus": os.cpu_count(),
+            # Other jobs share the machine: speeds compare only within one run.
+            "load_average_at_end": os.getloadavg(),
             "platform": platform_info.platform(),
             "python": platform_info.python_version(),
         },
