@@ -26,11 +26,24 @@ Design (see docs/knowledge-tracing.md):
   ``EarlyStopping`` on the validation AUC with the best weights restored; ``epochs`` is only a
   ceiling. The validation AUC is the served one: full replay of the validation learners through
   the NumPy step the workers use.
+
+Throughput (measured in ``bench/kt_quality.py`` against the old ``train_on_batch`` loop; the
+figures and their reasons are in docs/knowledge-tracing.md):
+
+* The NumPy replays (state refresh, served validation AUC) run with OpenBLAS on one thread. Its
+  default, one thread per core, made each ``(learners, 128) @ (128, 384)`` product of the replay
+  about ten times slower on a busy 2-core machine (threads spinning against TensorFlow and other
+  processes): the refresh took longer than the epoch it serves.
+* Under TensorFlow a batch is padded only to its longest chunk, not to a multiple of 25 steps:
+  ``fit`` traces the train step once with the time dimension open (the PyDataset's first two
+  batches differ in length), so exact lengths cost no retracing and ~14% fewer recurrent steps
+  on ASSIST2009. Backends that compile per shape (JAX) keep the multiples of 25.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -41,7 +54,7 @@ import keras
 import numpy as np
 
 from adaptive.ml.dkt import DKTConfig, dkt_build, dkt_compile
-from adaptive.ml.inference import length_batches
+from adaptive.ml.inference import DEFAULT_GRANULARITY, length_batches
 from adaptive.ml.metrics import auc, served_targets
 from adaptive.ml.sequences import DEFAULT_WINDOW, SequenceSet, Windows, chunks_build
 from adaptive.ml.step import sequences_replay, step_weights_export
@@ -152,11 +165,45 @@ def _class_weights(labels: np.ndarray, mode: str | None) -> tuple[float, float]:
     return 0.5 / positives, 0.5 / max(1 - positives, 1e-6)
 
 
+@functools.cache
+def _blas_controller() -> Any:
+    # Inspecting the loaded libraries takes milliseconds: once per process is enough.
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def blas_single_thread() -> contextlib.AbstractContextManager:
+    """Run the enclosed NumPy work with the BLAS library on one thread.
+
+    The replays multiply small matrices step after step; OpenBLAS's thread pool (one thread per
+    core) spins for each of them and, beside TensorFlow's own pool or other busy processes,
+    made the ASSIST2009 state refresh ~10x slower (42 s instead of 4 s on a shared 2-core
+    machine). One thread is never much slower at these sizes. Without threadpoolctl, a no-op.
+    """
+    try:
+        controller = _blas_controller()
+    except ImportError:  # pragma: no cover - threadpoolctl is in requirements-ml.txt
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
+
+
 def served_auc(model: keras.Model, sequences: SequenceSet) -> float:
     """AUC of a model on learners replayed in full through the served NumPy step."""
-    replay = sequences_replay(step_weights_export(model), sequences)
+    with blas_single_thread():
+        replay = sequences_replay(step_weights_export(model), sequences)
     labels, predictions, _learners = served_targets(sequences, replay.predictions)
     return auc(labels, predictions)
+
+
+def pad_granularity() -> int:
+    """Steps a training batch's length is rounded up to, for the current Keras backend.
+
+    TensorFlow's ``fit`` traces once with an open time dimension and torch does not compile, so
+    a batch is padded to its longest chunk only; JAX compiles once per distinct shape, so there
+    lengths are rounded up to multiples of 25 (at most 8 shapes for 200-step chunks).
+    """
+    return 1 if keras.backend.backend() in ("tensorflow", "torch") else DEFAULT_GRANULARITY
 
 
 class ChunkBatches(keras.utils.PyDataset):
@@ -179,10 +226,12 @@ class ChunkBatches(keras.utils.PyDataset):
         problems: bool,
         state_size: int,
         class_weights: tuple[float, float] = (1.0, 1.0),
+        granularity: int | None = None,
     ) -> None:
         super().__init__()
         self.chunks = chunks
         self.batch_size = batch_size
+        self.granularity = pad_granularity() if granularity is None else granularity
         self.problems = problems
         self.rng = np.random.default_rng(seed)
         self.states = np.zeros((chunks.n_windows, state_size), dtype=np.float32)
@@ -193,7 +242,12 @@ class ChunkBatches(keras.utils.PyDataset):
 
     def _plan(self) -> None:
         batches = list(
-            length_batches(self.chunks.lengths, batch_size=self.batch_size, rng=self.rng)
+            length_batches(
+                self.chunks.lengths,
+                batch_size=self.batch_size,
+                granularity=self.granularity,
+                rng=self.rng,
+            )
         )
         # Keras (TensorFlow backend) infers the input signature from the first two batches and
         # leaves a dimension open only where they differ: put two different lengths first.
@@ -266,13 +320,14 @@ class CarriedState(keras.callbacks.Callback):
         """Give every chunk its learner's state after the previous chunk, at today's weights."""
         if not len(self.long_rows):
             return
-        replay = sequences_replay(
-            step_weights_export(self.model),
-            self.train,
-            window=self.window,
-            rows=self.long_rows,
-            states_only=True,
-        )
+        with blas_single_thread():
+            replay = sequences_replay(
+                step_weights_export(self.model),
+                self.train,
+                window=self.window,
+                rows=self.long_rows,
+                states_only=True,
+            )
         chunks = self.dataset.chunks
         if (
             replay.chunk_states is None
@@ -291,8 +346,10 @@ class CarriedState(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs if logs is not None else {}
+        refresh_started = time.perf_counter()
         self.refresh()
-        seconds = time.perf_counter() - self._started
+        refreshed = time.perf_counter()
+        seconds = refreshed - self._started
         self.train_seconds += seconds
         validation_auc = float("nan")
         if self.validation is not None and self.validation.n_learners:
@@ -303,6 +360,8 @@ class CarriedState(keras.callbacks.Callback):
             "loss": loss,
             "val_auc": validation_auc,
             "seconds": seconds,
+            # The share of ``seconds`` spent carrying states (the NumPy replay after the epoch).
+            "state_seconds": refreshed - refresh_started,
             "interactions_per_second": self.interactions / seconds if seconds else 0.0,
         }
         self.history.append({"epoch": float(epoch + 1), **entry})
@@ -320,7 +379,8 @@ def dkt_train(
     """Train a DKT model on ``train`` learners; early-stop on ``validation``'s served AUC.
 
     ``on_epoch(epoch, logs)`` is called after every epoch (1-based) with ``loss``,
-    ``val_auc`` (NaN without validation or with one class only), ``seconds`` and
+    ``val_auc`` (NaN without validation or with one class only), ``seconds`` (training and the
+    state refresh, not the validation), ``state_seconds`` (the refresh alone) and
     ``interactions_per_second``. Without validation, the training loss decides.
     """
     device = device_resolve(config.device)

@@ -30,7 +30,7 @@ def test_training_reports_progress_every_epoch(planted_split: dict):
         config=TrainConfig(embedding_dim=4, hidden_units=4, epochs=2, batch_size=64, patience=5),
         on_epoch=lambda epoch, logs: seen.append((epoch, set(logs))),
     )
-    keys = {"loss", "val_auc", "seconds", "interactions_per_second"}
+    keys = {"loss", "val_auc", "seconds", "state_seconds", "interactions_per_second"}
     assert seen == [(1, keys), (2, keys)]
     assert len(result.history) == 2
     assert result.device == "cpu"

@@ -1,5 +1,6 @@
 """Training is serving: carried state, the served NumPy replay, Model.fit, DKT+ regularisers."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -10,7 +11,14 @@ from adaptive.ml.dkt import DKTConfig, dkt_build, dkt_state_model
 from adaptive.ml.inference import _history_batch
 from adaptive.ml.sequences import SequenceSet, chunks_build, sequences_build, sequences_subset
 from adaptive.ml.step import sequences_replay, state_replay, step_weights_export
-from adaptive.ml.training import CarriedState, ChunkBatches, TrainConfig, dkt_train, served_auc
+from adaptive.ml.training import (
+    CarriedState,
+    ChunkBatches,
+    TrainConfig,
+    blas_single_thread,
+    dkt_train,
+    served_auc,
+)
 from tests.adaptive.ml.conftest import N_PROBLEMS, N_SKILLS, planted_rows
 
 TINY = {"embedding_dim": 8, "hidden_units": 16, "learning_rate": 0.01, "batch_size": 32}
@@ -199,3 +207,71 @@ def test_served_targets_skip_each_learners_first_attempt(long_sequences: Sequenc
     )
     assert len(labels) == long_sequences.n_attempts - long_sequences.n_learners
     assert np.bincount(learners).tolist() == (long_sequences.lengths - 1).tolist()
+
+
+def varied_sequences() -> SequenceSet:
+    """Learners of 3 to 60 attempts: many distinct chunk lengths in windows of 20."""
+    rng = np.random.default_rng(5)
+    rows = planted_rows(n_learners=80, length=60, seed=9)
+    keep_until = {learner: int(rng.integers(3, 61)) for learner in range(80)}
+    kept = [
+        i
+        for i, (learner, t) in enumerate(zip(rows["learners"], rows["times"], strict=True))
+        if t < keep_until[learner]
+    ]
+    return sequences_build(
+        **{name: [values[i] for i in kept] for name, values in rows.items()},
+        n_skills=N_SKILLS,
+        n_problems=N_PROBLEMS,
+    )
+
+
+def test_batches_are_padded_to_their_longest_chunk_under_tensorflow():
+    # given chunks of many different lengths
+    chunks = chunks_build(varied_sequences(), window=20)
+    assert len(set(chunks.lengths.tolist())) > 10
+    # when they are batched for fit under TensorFlow
+    dataset = ChunkBatches(chunks, batch_size=8, seed=0, problems=True, state_size=6)
+    # then each batch is exactly as long as its longest chunk (no rounding up to 25 steps)
+    assert dataset.granularity == 1
+    for index, (rows, steps) in enumerate(dataset.batches):
+        assert steps == chunks.lengths[rows].max()
+        inputs, labels, _weights = dataset[index]
+        assert inputs["interactions"].shape[1] == labels.shape[1] == steps
+    # and a backend that compiles per shape rounds lengths up to a few sizes
+    rounded = ChunkBatches(
+        chunks, batch_size=8, seed=0, problems=True, state_size=6, granularity=25
+    )
+    assert {steps for _rows, steps in rounded.batches} <= {25}
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow tracing")
+def test_fit_traces_the_train_step_once_whatever_the_batch_lengths():
+    # given training learners whose chunks have many different lengths
+    sequences = varied_sequences()
+    config = TrainConfig(epochs=2, window=20, use_problems=True, **{**TINY, "batch_size": 8})
+    # when the model is fitted for two epochs (each epoch reshuffles the batches)
+    result = dkt_train(sequences, None, config=config)
+    # then the compiled train function was traced once, its time dimension left open
+    assert len(result.history) == 2
+    compiled = [
+        cell.cell_contents
+        for cell in result.model.train_function.__closure__ or ()
+        if hasattr(cell.cell_contents, "experimental_get_tracing_count")
+    ]
+    assert compiled
+    assert [function.experimental_get_tracing_count() for function in compiled] == [1] * len(
+        compiled
+    )
+
+
+def test_the_replays_run_the_blas_pool_on_one_thread():
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    before = blas_threads()
+    with blas_single_thread():
+        assert blas_threads() == {1}
+    assert blas_threads() == before
