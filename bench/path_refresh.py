@@ -35,6 +35,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 DATABASE = "pathwise_bench_paths"
 
 
@@ -380,6 +381,12 @@ def main() -> None:
         default=None,
         help="time today's design on the first N learners only (its rate; default: all)",
     )
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="also fan the refresh out over N real `default` worker processes, e.g. 1,2 "
+        "(bench/path_refresh_workers.py; needs REDIS_URL)",
+    )
     parser.add_argument("--out", default="path_refresh.json", help="file name under bench/results/")
     parser.add_argument("--admin-dsn", default="dbname=postgres user=postgres host=127.0.0.1")
     parser.add_argument(
@@ -451,6 +458,12 @@ def main() -> None:
     print("New design (a mastery vector per learner)...", file=sys.stderr)
     bkt = refresh_timed(course.pk, args.chunk_size, legacy=False, progress=progress)
     results.append(("new design, promotion", bkt))
+    fanned = []
+    for count in [int(n) for n in args.workers.split(",") if n.strip()]:
+        from path_refresh_workers import measure_workers
+
+        print(f"Fan-out over {count} worker process(es)...", file=sys.stderr)
+        fanned.append(measure_workers(course.pk, count, args.chunk_size))
     if args.gru:
         register_gru(course, skills, exercises)
         gru = path_refresh(course_id=course.pk, chunk_size=args.chunk_size, on_progress=progress)
@@ -478,6 +491,21 @@ def main() -> None:
             f"{result.learners_per_second:>12,.1f}{result.rows_per_second:>12,.0f}"
             f"{result.learners_per_second / baseline_rate:>12.1f}x{versus_legacy}"
         )
+    for result in fanned:
+        name = f"new design, {result['workers']} worker(s)"
+        versus_legacy = (
+            f"{result['learners_per_s'] / legacy.learners_per_second:>10.2f}x" if legacy else ""
+        )
+        print(
+            f"{name:<28}{result['learners']:>10,}{result['rows']:>12,}{result['seconds']:>10.1f}"
+            f"{result['learners_per_s']:>12,.1f}{result['rows'] / result['seconds']:>12,.0f}"
+            f"{result['learners_per_s'] / baseline_rate:>12.1f}x{versus_legacy}"
+        )
+    if len(fanned) >= 2:
+        print(
+            f"{fanned[-1]['workers']} workers / {fanned[0]['workers']} worker: "
+            f"{fanned[-1]['learners_per_s'] / fanned[0]['learners_per_s']:.2f}x"
+        )
     print(
         f"rows now: states {LearnerState.objects.count():,}, "
         f"paths {LearningPath.objects.count():,}, steps {PathStep.objects.count():,}"
@@ -501,6 +529,7 @@ def main() -> None:
                 else {}
             ),
         },
+        "workers": fanned,
         "learners": args.learners,
         "legacy_learners": legacy.learners if legacy else None,
         "skills": args.skills,
