@@ -517,7 +517,9 @@ class ClassLearnerSummary(models.Model):
             ),
             models.Index(
                 "course",
-                models.F("last_activity_at").desc(nulls_last=True),
+                # Without NULLS LAST: SQLite (`make run`) refuses it in an index. The list's
+                # DESC NULLS LAST then sorts one course's rows (10,000 in a few ms).
+                models.F("last_activity_at").desc(),
                 "username",
                 "user",
                 name="class_learner_by_activity",

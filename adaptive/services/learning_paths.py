@@ -45,6 +45,7 @@ from adaptive.planning import (
     plan_build,
 )
 from adaptive.selectors import History, epoch_datetime, exercise_skill_map, histories_load
+from adaptive.services.class_summary import class_summary_schedule
 from adaptive.serving import Runtime, replay_batch, runtime_for_course
 from courses.models import Exercise, Lesson, Skill, SkillPrerequisite
 from learners.bulk import rows_insert
@@ -133,6 +134,10 @@ def success_matrix(
             columns_of[row, : len(skills)] = skills
             weights[row, : len(skills)] = 1.0 / len(skills)
     correct = np.atleast_2d(np.asarray(runtime.correct_probability(mastery), dtype=np.float32))
+    if not any(known):
+        # No exercise practises a skill the model knows (a course without skills yet): nothing
+        # to predict, and the gather below would index an empty skill axis.
+        return {}, np.zeros((correct.shape[0], len(exercises)), dtype=np.float32)
     matrix = (correct[:, columns_of] * weights).sum(axis=2, dtype=np.float32)
     columns = {exercise.id: column for column, exercise in enumerate(exercises) if known[column]}
     return columns, matrix
@@ -604,6 +609,9 @@ def path_refresh(
         learners += len(user_ids)
         if on_progress is not None:
             on_progress(learners, total)
+    # The refresh may have folded pending answers into what learners are shown: the class
+    # dashboard's figures follow (a fanned-out refresh does the same when its last chunk ends).
+    class_summary_schedule(course_id=course_id, countdown=0)
     return PathRefreshResult(
         course_id=course_id,
         model_version_id=runtime.model_version_id,

@@ -9,7 +9,7 @@ from django.db import connection
 
 from courses.exceptions import GradingError
 from courses.models import Course, Exercise, LessonBlock
-from learners.events import attempt_recorded
+from learners.events import attempt_recorded, attempt_recorded_send
 from learners.exceptions import AttemptError, AttemptLimitError, EnrollmentError, LessonEventError
 from learners.models import Attempt, Enrollment, HintReveal, LessonEvent
 from learners.selectors import exercise_states_for_user
@@ -429,7 +429,11 @@ def test_attempt_is_announced_only_after_commit(
         result = attempt_submit(user=enrollment.user, exercise=numeric, answer=42)
         assert recorded == []
 
-    assert len(callbacks) == 1
+    # One announcement; the online update it runs (eagerly here) may queue work of its own
+    # after that (the class dashboard's recompute), which is not the attempt's.
+    announced = [c for c in callbacks if getattr(c, "func", None) is attempt_recorded_send]
+    assert len(announced) == 1
+    assert callbacks[0] is announced[0]
     assert recorded == [result.attempt.pk]
 
 
