@@ -100,15 +100,16 @@ def course_graph_load(*, course_id: int) -> CourseGraph:
     return CourseGraph(skills=skills, lessons=lessons, exercises=exercises)
 
 
-class _SuccessRow(Mapping):
-    """A read-only exercise id -> predicted success view over one row of a matrix."""
+class _RowView(Mapping):
+    """A read-only id -> value view over one row of a matrix (exercise -> predicted success,
+    skill -> raw mastery), so a learner's row is never copied into a dict."""
 
-    def __init__(self, columns: dict[int, int], row: np.ndarray) -> None:
+    def __init__(self, columns: Mapping[int, int], row: np.ndarray) -> None:
         self._columns = columns
         self._row = row
 
-    def __getitem__(self, exercise_id: int) -> float:
-        return float(self._row[self._columns[exercise_id]])
+    def __getitem__(self, key: int) -> float:
+        return float(self._row[self._columns[key]])
 
     def __iter__(self) -> Iterator[int]:
         return iter(self._columns)
@@ -141,23 +142,6 @@ def success_matrix(
     matrix = (correct[:, columns_of] * weights).sum(axis=2, dtype=np.float32)
     columns = {exercise.id: column for column, exercise in enumerate(exercises) if known[column]}
     return columns, matrix
-
-
-class _SkillRow(Mapping):
-    """A read-only skill id -> raw mastery view over one row of the chunk's mastery matrix."""
-
-    def __init__(self, columns: Mapping[int, int], row: np.ndarray) -> None:
-        self._columns = columns
-        self._row = row
-
-    def __getitem__(self, skill_id: int) -> float:
-        return float(self._row[self._columns[skill_id]])
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._columns)
-
-    def __len__(self) -> int:
-        return len(self._columns)
 
 
 def mastery_for_skills(
@@ -289,7 +273,7 @@ def plans_build(
                 )
             ]
             state = attempts_fold(
-                state, pending, _SkillRow(columns_by_skill, raw[row]), shown_graph, shown_config
+                state, pending, _RowView(columns_by_skill, raw[row]), shown_graph, shown_config
             )
             changed[user_id] = (state, history.last_attempt_id)
         if user_id not in states or state.threshold is None:
@@ -301,7 +285,7 @@ def plans_build(
         snapshot = LearnerSnapshot(
             mastery=values,
             caveats=caveats,
-            predicted_success=_SuccessRow(columns, success[row]),
+            predicted_success=_RowView(columns, success[row]),
             completed_lesson_ids=frozenset(lessons),
             lesson_read_at=lessons,
             attempted_exercise_ids=frozenset(history.exercise_ids),

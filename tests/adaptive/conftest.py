@@ -10,8 +10,15 @@ import pytest
 from django.utils import timezone
 
 from courses.models import Course, Exercise, Skill
-from learners.models import Attempt, User
-from tests.factories import CourseFactory, ExerciseFactory, SkillFactory
+from learners.models import Attempt, Enrollment, User
+from tests.factories import (
+    CourseFactory,
+    ExerciseFactory,
+    LessonFactory,
+    ModuleFactory,
+    SkillFactory,
+    UserFactory,
+)
 
 N_SKILLS = 4
 N_LEARNERS = 120
@@ -72,3 +79,32 @@ def planted_course(*, slug: str = "planted", seed: int = 5) -> PlantedCourse:
 @pytest.fixture
 def planted(db) -> PlantedCourse:
     return planted_course()
+
+
+def course_with_history(
+    *, learners: int, seed: int, attempts: tuple[int, int]
+) -> tuple[Course, list[Skill], list[Exercise], list[User]]:
+    """Three skills (a lesson teaches the first), one exercise each, enrolled learners with a
+    random number of attempts in `[attempts[0], attempts[1])` cycling through the exercises."""
+    course = CourseFactory()
+    skills = [SkillFactory(course=course, name=f"S{i}") for i in range(3)]
+    lesson = LessonFactory(module=ModuleFactory(course=course))
+    lesson.skills.set(skills[:1])
+    exercises = []
+    for skill in skills:
+        exercise = ExerciseFactory(course=course)
+        exercise.skills.set([skill])
+        exercises.append(exercise)
+    users = [UserFactory() for _ in range(learners)]
+    rng = np.random.default_rng(seed)
+    for learner in users:
+        Enrollment.objects.create(user=learner, course=course)
+        for step in range(int(rng.integers(*attempts))):
+            Attempt.objects.create(
+                user=learner,
+                exercise=exercises[step % 3],
+                course=course,
+                answer=1,
+                is_correct=bool(rng.random() < 0.6),
+            )
+    return course, skills, exercises, users

@@ -15,12 +15,9 @@ from adaptive.models import (
 from adaptive.selectors import histories_load, mastery_raw_for_learner, mastery_raw_load
 from adaptive.services.learning_paths import course_graph_load, path_refresh, path_refresh_chunk
 from adaptive.serving import runtime_for_course
-from learners.models import Attempt, Enrollment
+from learners.models import Attempt
+from tests.adaptive.conftest import course_with_history
 from tests.factories import (
-    CourseFactory,
-    ExerciseFactory,
-    LessonFactory,
-    ModuleFactory,
     SkillFactory,
     UserFactory,
 )
@@ -50,27 +47,7 @@ def test_a_vector_round_trips_exactly_in_float32_with_its_skill_ids():
 
 @pytest.fixture
 def course_with_learners():
-    course = CourseFactory()
-    skills = [SkillFactory(course=course, name=f"S{i}") for i in range(3)]
-    lesson = LessonFactory(module=ModuleFactory(course=course))
-    lesson.skills.set(skills[:1])
-    exercises = []
-    for skill in skills:
-        exercise = ExerciseFactory(course=course)
-        exercise.skills.set([skill])
-        exercises.append(exercise)
-    learners = [UserFactory() for _ in range(5)]
-    rng = np.random.default_rng(5)
-    for learner in learners:
-        Enrollment.objects.create(user=learner, course=course)
-        for step in range(int(rng.integers(1, 7))):
-            Attempt.objects.create(
-                user=learner,
-                exercise=exercises[step % 3],
-                course=course,
-                answer=1,
-                is_correct=bool(rng.random() < 0.6),
-            )
+    course, skills, exercises, learners = course_with_history(learners=5, seed=5, attempts=(1, 7))
     return course, skills, exercises, learners
 
 

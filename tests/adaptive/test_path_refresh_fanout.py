@@ -5,7 +5,6 @@ tests/integration/test_path_refresh_workers.py runs the same with real worker pr
 
 from datetime import timedelta
 
-import numpy as np
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -30,12 +29,10 @@ from adaptive.services.path_refresh_fanout import (
     path_refreshes_start,
 )
 from adaptive.tasks import training_runs_reap_task
-from learners.models import Attempt, Enrollment
+from learners.models import Enrollment
+from tests.adaptive.conftest import course_with_history
 from tests.factories import (
     CourseFactory,
-    ExerciseFactory,
-    LessonFactory,
-    ModuleFactory,
     SkillFactory,
     UserFactory,
 )
@@ -45,27 +42,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def course_with_learners():
-    course = CourseFactory()
-    skills = [SkillFactory(course=course, name=f"S{i}") for i in range(3)]
-    lesson = LessonFactory(module=ModuleFactory(course=course))
-    lesson.skills.set(skills[:1])
-    exercises = []
-    for skill in skills:
-        exercise = ExerciseFactory(course=course)
-        exercise.skills.set([skill])
-        exercises.append(exercise)
-    learners = [UserFactory() for _ in range(7)]
-    rng = np.random.default_rng(3)
-    for learner in learners:
-        Enrollment.objects.create(user=learner, course=course)
-        for step in range(int(rng.integers(1, 6))):
-            Attempt.objects.create(
-                user=learner,
-                exercise=exercises[step % 3],
-                course=course,
-                answer=1,
-                is_correct=bool(rng.random() < 0.6),
-            )
+    course, skills, _exercises, learners = course_with_history(learners=7, seed=3, attempts=(1, 6))
     return course, skills, learners
 
 

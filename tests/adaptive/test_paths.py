@@ -13,10 +13,10 @@ from adaptive.services.knowledge_state import learner_state_apply
 from adaptive.services.learning_paths import path_refresh
 from adaptive.serving import runtime_for_course
 from learners.bulk import rows_insert
-from learners.models import Attempt, Enrollment
+from learners.models import Attempt
+from tests.adaptive.conftest import course_with_history
 from tests.factories import (
     CourseFactory,
-    ExerciseFactory,
     LessonFactory,
     ModuleFactory,
     SkillFactory,
@@ -28,28 +28,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def course_with_learners():
-    course = CourseFactory()
-    skills = [SkillFactory(course=course, name=f"S{i}") for i in range(3)]
-    lesson = LessonFactory(module=ModuleFactory(course=course))
-    lesson.skills.set(skills[:1])
-    exercises = []
-    for skill in skills:
-        exercise = ExerciseFactory(course=course)
-        exercise.skills.set([skill])
-        exercises.append(exercise)
-    learners = [UserFactory() for _ in range(7)]
-    rng = np.random.default_rng(3)
-    for learner in learners:
-        Enrollment.objects.create(user=learner, course=course)
-        for step in range(int(rng.integers(0, 6))):
-            exercise = exercises[step % 3]
-            Attempt.objects.create(
-                user=learner,
-                exercise=exercise,
-                course=course,
-                answer=1,
-                is_correct=bool(rng.random() < 0.6),
-            )
+    course, skills, _exercises, learners = course_with_history(learners=7, seed=3, attempts=(0, 6))
     return course, skills, learners
 
 
