@@ -45,6 +45,12 @@ class DisplayConfig:
     almost_share: float = 0.75  # "almost" from this share of the threshold on
     neighbour_step: float = 0.05  # most an attempt moves a skill one edge away
 
+    @cached_property
+    def status_percents(self) -> tuple[int, int]:
+        """(mastered from, almost from) in rounded percents: computed once per config, as
+        `status_of` runs for every skill of every learner of a refresh."""
+        return percent_of(self.threshold), percent_of(self.threshold * self.almost_share)
+
 
 @dataclass(frozen=True)
 class DisplayGraph:
@@ -139,9 +145,10 @@ def status_of(value: float | None, config: DisplayConfig) -> str:
     if value is None:
         return NOT_STARTED
     percent = percent_of(value)
-    if percent >= percent_of(config.threshold):
+    mastered_from, almost_from = config.status_percents
+    if percent >= mastered_from:
         return MASTERED
-    if percent >= percent_of(config.threshold * config.almost_share):
+    if percent >= almost_from:
         return ALMOST
     return LEARNING
 

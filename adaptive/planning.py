@@ -486,11 +486,12 @@ def plan_build(
                     return steps
 
     if now is not None and config.max_reviews > 0:
+        # Over the mastered skills, not every skill of the course (a thousand on an imported
+        # course); the sort key decides the order either way.
         practised_mastered = sorted(
-            (practised, skill.id)
-            for skill in graph.skills
-            if skill.id in mastered
-            and (practised := learner.last_practised.get(skill.id)) is not None
+            (practised, skill_id)
+            for skill_id in mastered
+            if skill_id in names and (practised := learner.last_practised.get(skill_id)) is not None
         )
         stale = [pair for pair in practised_mastered if now - pair[0] >= config.review_after]
         due_now = bool(stale)
