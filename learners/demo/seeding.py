@@ -499,6 +499,14 @@ def _simulate_activity(
         ],
         batch_size=BATCH_SIZE,
     )
+    # The named students with a simulated past were enrolled above, today: their enrolment
+    # moves to just before their first simulated answer, as the simulated students' does
+    # (a learner page must not say "Enrolled on" a date after the answers it lists).
+    for index, user_id in user_ids.items():
+        if index >= students and index in first_seconds:
+            Enrollment.objects.filter(user_id=user_id, course=course).update(
+                enrolled_at=window_start + timedelta(seconds=max(0.0, first_seconds[index] - 600))
+            )
     attempts = _attempt_rows(
         responses,
         user_ids=user_ids,

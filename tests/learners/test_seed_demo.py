@@ -312,3 +312,31 @@ def test_without_espeak_the_demo_is_built_silently_with_a_warning(monkeypatch):
             assert media.NUMBER_LINE_NARRATION[-1] in stored.read().decode()
     finally:
         media.narration_make.cache_clear()
+
+
+@pytest.mark.django_db
+def test_every_demo_learner_was_enrolled_before_their_first_answer_and_lesson_event():
+    from django.db.models import Min
+
+    _seed()
+    first_attempt = {
+        (row["user_id"], row["course_id"]): row["first"]
+        for row in Attempt.objects.values("user_id", "course_id").annotate(first=Min("created_at"))
+    }
+    first_event = {
+        (row["user_id"], row["lesson__module__course_id"]): row["first"]
+        for row in LessonEvent.objects.values("user_id", "lesson__module__course_id").annotate(
+            first=Min("created_at")
+        )
+    }
+    checked = 0
+    for enrollment in Enrollment.objects.all():
+        key = (enrollment.user_id, enrollment.course_id)
+        for first in (first_attempt.get(key), first_event.get(key)):
+            if first is not None:
+                assert enrollment.enrolled_at <= first, (enrollment.user.username, key)
+                checked += 1
+    # The named students with a past (maya, leo) were the ones enrolled after their answers.
+    for username in ("maya", "leo"):
+        assert Attempt.objects.filter(user__username=username).exists()
+    assert checked > 2 * 5
