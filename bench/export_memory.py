@@ -378,7 +378,10 @@ def _tree_at(revision: str, directory: Path) -> Path:
     """The project at ``revision``, extracted (``git archive``) to ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(
-        ["git", "archive", revision], cwd=ROOT, capture_output=True, check=True
+        ["git", "archive", revision],
+        cwd=os.environ.get("BENCH_GIT_DIR") or ROOT,
+        capture_output=True,
+        check=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
     return directory
