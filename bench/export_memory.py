@@ -219,16 +219,28 @@ def child(variant: str, course_id: int, epoch: bool, revision: str, train_batche
     figures["sequences_seconds"] = time.perf_counter() - started
     figures["sequences_rss_mb"] = _rss_mb()
     if epoch:
-        from adaptive.ml.bkt import bkt_fit
+        from adaptive.ml import bkt
         from adaptive.ml.sequences import windows_build
         from adaptive.services.model_training import PRODUCT_HYPERPARAMETERS
 
         if train_batches:
-            # What a retrain runs first: BKT, fitted on the training learners' windows.
+            # What a retrain runs first: BKT, fitted on the training learners' windows (as spans
+            # of the sequences where the tree has bkt_fit_windows, else materialised), then its
+            # validation AUC's predictions.
             started = time.perf_counter()
-            bkt_fit(windows_build(subsets["train"]))
+            if hasattr(bkt, "bkt_fit_windows"):
+                params = bkt.bkt_fit_windows(subsets["train"])
+                figures["bkt_fit"] = "bkt_fit_windows (batched EM over window spans)"
+            else:
+                params = bkt.bkt_fit(windows_build(subsets["train"]))
+                figures["bkt_fit"] = "bkt_fit(windows_build(train)) (padded chains)"
             figures["bkt_seconds"] = time.perf_counter() - started
             figures["bkt_rss_mb"] = _rss_mb()
+            started = time.perf_counter()
+            bkt.bkt_predict_sequences(params, subsets["validation"])
+            figures["bkt_validation_seconds"] = time.perf_counter() - started
+            figures["bkt_validation_rss_mb"] = _rss_mb()
+            figures["bkt_params"] = params.as_dict()
             _fit_capped(train_batches)
         started = time.perf_counter()
         dkt_train(
@@ -303,6 +315,12 @@ def main() -> None:
         "batches, with the trainer of now and of --train-baseline-rev (export of now for both)",
     )
     parser.add_argument("--train-baseline-rev", default="a4b1117")
+    parser.add_argument(
+        "--train-before-max",
+        type=int,
+        default=0,
+        help="training mode: run the baseline tree only up to this many attempts (0: always)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     if args.child:
@@ -418,6 +436,8 @@ def train_main(args: argparse.Namespace) -> None:
                 # Alternate which trainer runs first at each size (the page cache warms up).
                 order = ("before", "now") if len(rows) % 4 == 0 else ("now", "before")
                 for trainer in order:
+                    if trainer == "before" and 0 < args.train_before_max < size:
+                        continue
                     figures = measure(
                         "now",
                         url,
@@ -434,14 +454,27 @@ def train_main(args: argparse.Namespace) -> None:
                 _database_drop(args.server, args.database)
     print(
         f"\n{'trainer':<8}{'attempts':>12}{'export s':>10}{'import MB':>10}{'export MB':>10}"
-        f"{'seq MB':>8}{'BKT MB':>8}{'train MB':>9}{'peak MB':>9}"
+        f"{'seq MB':>8}{'BKT s':>7}{'BKT MB':>8}{'+valid MB':>10}{'train MB':>9}{'peak MB':>9}"
     )
     for r in rows:
         print(
             f"{r['trainer']:<8}{r['attempts']:>12,}{r['export_seconds']:>10.1f}"
             f"{r['import_rss_mb']:>10.0f}{r['export_rss_mb']:>10.0f}{r['sequences_rss_mb']:>8.0f}"
-            f"{r['bkt_rss_mb']:>8.0f}{r['epoch_rss_mb']:>9.0f}{r['peak_rss_mb']:>9.0f}"
+            f"{r['bkt_seconds']:>7.1f}{r['bkt_rss_mb']:>8.0f}{r['bkt_validation_rss_mb']:>10.0f}"
+            f"{r['epoch_rss_mb']:>9.0f}{r['peak_rss_mb']:>9.0f}"
         )
+    for size in sizes:
+        fitted = [r["bkt_params"] for r in rows if r["size"] == size]
+        if len(fitted) == 2:
+            difference = max(
+                abs(a - b)
+                for name in fitted[0]
+                for a, b in zip(fitted[0][name], fitted[1][name], strict=True)
+            )
+            print(
+                f"{size:,} attempts: BKT parameters of the two trees differ by at most "
+                f"{difference:.2e}"
+            )
     output = RESULTS.with_name("train_memory.json")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(

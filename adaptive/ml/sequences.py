@@ -443,6 +443,29 @@ def windows_build(
     return _cut(sequences, window=window, min_length=min_length, carry=False)
 
 
+def window_spans(
+    sequences: SequenceSet,
+    *,
+    window: int = DEFAULT_WINDOW,
+    min_length: int = DEFAULT_MIN_LENGTH,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of :func:`windows_build` as spans of the sequences' flat arrays, without the
+    padded arrays: ``(starts, lengths, learner_index)``, int64, one entry per window, same order.
+    """
+    lengths = sequences.lengths
+    n_chunks = -(-lengths // window)
+    learner = np.repeat(np.arange(len(lengths)), n_chunks)
+    number = np.arange(n_chunks.sum()) - np.repeat(np.cumsum(n_chunks) - n_chunks, n_chunks)
+    start = sequences.offsets[learner] + number * window
+    length = np.minimum(window, sequences.offsets[learner + 1] - start)
+    kept = length >= min_length
+    return (
+        start[kept].astype(np.int64),
+        length[kept].astype(np.int64),
+        learner[kept].astype(np.int64),
+    )
+
+
 def chunks_build(sequences: SequenceSet, *, window: int = DEFAULT_WINDOW) -> Windows:
     """Cut every sequence into consecutive chunks whose recurrent state continues the previous one.
 
