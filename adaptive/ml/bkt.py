@@ -10,9 +10,12 @@ Update after observing an answer ``o`` on skill ``s`` (Bayes, then the learning 
     P(L | o) = P(o | L) P(L) / P(o),  P(o=1 | L) = 1 - slip,  P(o=1 | not L) = guess
     P(L next) = P(L | o) + (1 - P(L | o)) * learn
 
-EM runs the scaled forward-backward algorithm over all (group, skill) chains at once: a group is a
-window (when given :class:`~adaptive.ml.sequences.Windows`) or a learner (``SequenceSet``). This is
-the baseline and the cold-start model (``BKTParams.default``).
+EM runs the scaled forward-backward algorithm over every (group, skill) chain: a group is a
+window (:class:`~adaptive.ml.sequences.Windows`, or :func:`bkt_fit_windows` on the spans of a
+``SequenceSet``) or a learner (``SequenceSet``). The E step visits the groups in batches, builds
+each batch's chains from the flat per-attempt arrays and keeps only per-skill sums, so memory above
+the input is bounded by a batch, not by the number of attempts. This is the baseline and the
+cold-start model (``BKTParams.default``).
 """
 
 from __future__ import annotations
