@@ -33,7 +33,9 @@ import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# A child measuring earlier training code imports the project from that revision's tree.
+CODE_ROOT = Path(os.environ.get("BENCH_CODE_ROOT") or ROOT)
+sys.path.insert(0, str(CODE_ROOT))
 DATABASE = "pathwise_bench_export"
 RESULTS = ROOT / "bench" / "results" / "export_memory.json"
 BASELINE_REV = "3f21179"
@@ -54,16 +56,16 @@ def _server_url(url: str) -> str:
     return url.rsplit("/", 1)[0]
 
 
-def database_create(server: str) -> str:
+def database_create(server: str, name: str) -> str:
     import psycopg2
 
     connection = psycopg2.connect(f"{server}/postgres")
     connection.autocommit = True  # CREATE / DROP DATABASE refuse to run in a transaction
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        cursor.execute(f"CREATE DATABASE {name}")
     connection.close()
-    url = f"{server}/{DATABASE}"
+    url = f"{server}/{name}"
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"],
         cwd=ROOT,
@@ -173,7 +175,21 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(variant: str, course_id: int, epoch: bool, revision: str) -> None:
+def _fit_capped(batches: int) -> None:
+    """Make every ``Model.fit`` stop after ``batches`` batches (the whole epoch's memory is
+    allocated before the first batch; the time of a full epoch is not what is measured)."""
+    import keras
+
+    fit = keras.Model.fit
+
+    def capped(self, *args, **kwargs):
+        kwargs["steps_per_epoch"] = batches
+        return fit(self, *args, **kwargs)
+
+    keras.Model.fit = capped
+
+
+def child(variant: str, course_id: int, epoch: bool, revision: str, train_batches: int = 0) -> None:
     """One measured retrain preparation; prints its figures as JSON on the last line."""
     from courses.models import Course
 
@@ -203,8 +219,29 @@ def child(variant: str, course_id: int, epoch: bool, revision: str) -> None:
     figures["sequences_seconds"] = time.perf_counter() - started
     figures["sequences_rss_mb"] = _rss_mb()
     if epoch:
+        from adaptive.ml import bkt
+        from adaptive.ml.sequences import windows_build
         from adaptive.services.model_training import PRODUCT_HYPERPARAMETERS
 
+        if train_batches:
+            # What a retrain runs first: BKT, fitted on the training learners' windows (as spans
+            # of the sequences where the tree has bkt_fit_windows, else materialised), then its
+            # validation AUC's predictions.
+            started = time.perf_counter()
+            if hasattr(bkt, "bkt_fit_windows"):
+                params = bkt.bkt_fit_windows(subsets["train"])
+                figures["bkt_fit"] = "bkt_fit_windows (batched EM over window spans)"
+            else:
+                params = bkt.bkt_fit(windows_build(subsets["train"]))
+                figures["bkt_fit"] = "bkt_fit(windows_build(train)) (padded chains)"
+            figures["bkt_seconds"] = time.perf_counter() - started
+            figures["bkt_rss_mb"] = _rss_mb()
+            started = time.perf_counter()
+            bkt.bkt_predict_sequences(params, subsets["validation"])
+            figures["bkt_validation_seconds"] = time.perf_counter() - started
+            figures["bkt_validation_rss_mb"] = _rss_mb()
+            figures["bkt_params"] = params.as_dict()
+            _fit_capped(train_batches)
         started = time.perf_counter()
         dkt_train(
             subsets["train"],
@@ -216,7 +253,15 @@ def child(variant: str, course_id: int, epoch: bool, revision: str) -> None:
     print(json.dumps(figures))
 
 
-def measure(variant: str, url: str, course_id: int, epoch: bool, revision: str) -> dict:
+def measure(
+    variant: str,
+    url: str,
+    course_id: int,
+    epoch: bool,
+    revision: str,
+    train_batches: int = 0,
+    code_root: Path | None = None,
+) -> dict:
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -227,12 +272,17 @@ def measure(variant: str, url: str, course_id: int, epoch: bool, revision: str) 
         "--revision",
         revision,
         *(["--epoch"] if epoch else []),
+        "--train-batches",
+        str(train_batches),
     ]
+    environment = {**os.environ, "DATABASE_URL": url}
+    if code_root is not None:
+        environment["BENCH_CODE_ROOT"] = str(code_root)
     started = time.perf_counter()
     process = subprocess.Popen(
         command,
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url},
+        cwd=code_root or ROOT,
+        env=environment,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -256,13 +306,32 @@ def main() -> None:
     parser.add_argument("--child", choices=["before", "now"])
     parser.add_argument("--course", type=int)
     parser.add_argument("--epoch", action="store_true")
+    parser.add_argument("--database", default=DATABASE, help="throwaway database (dropped first)")
+    parser.add_argument(
+        "--train-batches",
+        type=int,
+        default=0,
+        help="training mode: per size, a retrain's BKT fit and GRU fit capped at this many "
+        "batches, with the trainer of now and of --train-baseline-rev (export of now for both)",
+    )
+    parser.add_argument("--train-baseline-rev", default="a4b1117")
+    parser.add_argument(
+        "--train-before-max",
+        type=int,
+        default=0,
+        help="training mode: run the baseline tree only up to this many attempts (0: always)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     if args.child:
         setup_django(os.environ["DATABASE_URL"])
-        child(args.child, args.course, args.epoch, args.revision)
+        child(args.child, args.course, args.epoch, args.revision, args.train_batches)
+        return
+    if args.train_batches:
+        train_main(args)
         return
 
-    url = database_create(args.server)
+    url = database_create(args.server, args.database)
     setup_django(url)
     course_id = course_build()
     sizes = sorted(int(size) for size in args.sizes.split(","))
@@ -321,6 +390,108 @@ def main() -> None:
             indent=2,
         )
     )
+
+
+def _tree_at(revision: str, directory: Path) -> Path:
+    """The project at ``revision``, extracted (``git archive``) to ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "archive", revision],
+        cwd=os.environ.get("BENCH_GIT_DIR") or ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
+    return directory
+
+
+def _database_drop(server: str, name: str) -> None:
+    import psycopg2
+    from django.db import connections
+
+    connections.close_all()
+    connection = psycopg2.connect(f"{server}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+    connection.close()
+
+
+def train_main(args: argparse.Namespace) -> None:
+    """Peak RSS of a retrain's data path and training, trainer of before and now, per size."""
+    import tempfile
+
+    url = database_create(args.server, args.database)
+    setup_django(url)
+    course_id = course_build()
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        before_tree = _tree_at(args.train_baseline_rev, Path(directory) / "before")
+        try:
+            for size in sizes:
+                started = time.perf_counter()
+                attempts_grow(course_id, size)
+                print(f"  generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+                # Alternate which trainer runs first at each size (the page cache warms up).
+                order = ("before", "now") if len(rows) % 4 == 0 else ("now", "before")
+                for trainer in order:
+                    if trainer == "before" and 0 < args.train_before_max < size:
+                        continue
+                    figures = measure(
+                        "now",
+                        url,
+                        course_id,
+                        True,
+                        args.revision,
+                        train_batches=args.train_batches,
+                        code_root=before_tree if trainer == "before" else None,
+                    )
+                    rows.append({"trainer": trainer, "size": size, **figures})
+                    print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        finally:
+            if not args.keep:
+                _database_drop(args.server, args.database)
+    print(
+        f"\n{'trainer':<8}{'attempts':>12}{'export s':>10}{'import MB':>10}{'export MB':>10}"
+        f"{'seq MB':>8}{'BKT s':>7}{'BKT MB':>8}{'+valid MB':>10}{'train MB':>9}{'peak MB':>9}"
+    )
+    for r in rows:
+        print(
+            f"{r['trainer']:<8}{r['attempts']:>12,}{r['export_seconds']:>10.1f}"
+            f"{r['import_rss_mb']:>10.0f}{r['export_rss_mb']:>10.0f}{r['sequences_rss_mb']:>8.0f}"
+            f"{r['bkt_seconds']:>7.1f}{r['bkt_rss_mb']:>8.0f}{r['bkt_validation_rss_mb']:>10.0f}"
+            f"{r['epoch_rss_mb']:>9.0f}{r['peak_rss_mb']:>9.0f}"
+        )
+    for size in sizes:
+        fitted = [r["bkt_params"] for r in rows if r["size"] == size]
+        if len(fitted) == 2:
+            difference = max(
+                abs(a - b)
+                for name in fitted[0]
+                for a, b in zip(fitted[0][name], fitted[1][name], strict=True)
+            )
+            print(
+                f"{size:,} attempts: BKT parameters of the two trees differ by at most "
+                f"{difference:.2e}"
+            )
+    output = RESULTS.with_name("train_memory.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(
+        json.dumps(
+            {
+                "command": " ".join(sys.argv),
+                "rss": "ru_maxrss of each child process (os.wait4); *_rss_mb: running peak "
+                "after each stage",
+                "train_batches": args.train_batches,
+                "train_baseline_rev": args.train_baseline_rev,
+                "load_average_at_end": os.getloadavg(),
+                "rows": rows,
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {output}")
 
 
 if __name__ == "__main__":

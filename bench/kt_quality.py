@@ -314,48 +314,72 @@ def run_dkt(data: dict[str, Any], config: Any, label: str) -> dict[str, Any]:
     return result
 
 
-def run_legacy(data: dict[str, Any], config: Any, label: str) -> dict[str, Any]:
-    """The training loop of before, for the throughput ratio: ``train_on_batch`` on windows.
+class LegacyLoop:
+    """The training loop of before: ``train_on_batch`` on independent windows, one epoch a call.
 
-    Independent 200-step windows (state reset to zeros at each), length-bucketed batches,
-    validation by windowed AUC after each epoch, best weights kept, ``patience`` epochs.
+    Independent 200-step windows (state reset to zeros at each), length-bucketed batches padded
+    to multiples of 25 steps, the same GRU and sample-weight normalisation as the product.
     """
-    import keras
 
-    from adaptive.ml.dkt import DKTConfig, dkt_build, dkt_compile
-    from adaptive.ml.inference import length_batches
+    def __init__(self, train: SequenceSet, config: Any) -> None:
+        import keras
 
-    keras.utils.set_random_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    train = windows_build(data["train"])
+        from adaptive.ml.dkt import DKTConfig, dkt_build, dkt_compile
+
+        keras.utils.set_random_seed(config.seed)
+        self.config = config
+        self.rng = np.random.default_rng(config.seed)
+        self.train = windows_build(train)
+        self.model_config = DKTConfig(
+            n_skills=self.train.n_skills,
+            n_problems=self.train.n_problems if config.use_problems else 0,
+            embedding_dim=config.embedding_dim,
+            hidden_units=config.hidden_units,
+            cell=config.cell,
+            dropout=config.dropout,
+            l2=config.l2,
+            problem_l2=config.problem_l2,
+        )
+        self.model = dkt_compile(
+            dkt_build(self.model_config),
+            learning_rate=config.learning_rate,
+            clipnorm=config.clipnorm,
+        )
+        n_batches = -(-self.train.n_windows // config.batch_size)
+        self.normalizer = max(self.train.n_targets / max(n_batches, 1), 1.0)
+
+    def epoch(self) -> None:
+        """One pass over the training windows."""
+        from adaptive.ml.inference import length_batches
+
+        train, config = self.train, self.config
+        batches = length_batches(train.lengths, batch_size=config.batch_size, rng=self.rng)
+        for rows, steps in batches:
+            steps = min(steps, train.labels.shape[1])
+            inputs = train.model_inputs(rows, steps, problems=config.use_problems)
+            inputs["initial_state"] = np.zeros(
+                (len(rows), self.model_config.state_size), np.float32
+            )
+            labels = train.labels[rows, :steps]
+            self.model.train_on_batch(
+                inputs, np.maximum(labels, 0.0), sample_weight=(labels >= 0) / self.normalizer
+            )
+
+
+def run_legacy(data: dict[str, Any], config: Any, label: str) -> dict[str, Any]:
+    """The training loop of before (:class:`LegacyLoop`) with validation and patience.
+
+    Validation by windowed AUC after each epoch, best weights kept, ``patience`` epochs.
+    """
+    loop = LegacyLoop(data["train"], config)
+    model = loop.model
     validation = windows_build(data["validation"])
-    model_config = DKTConfig(
-        n_skills=train.n_skills,
-        n_problems=train.n_problems if config.use_problems else 0,
-        embedding_dim=config.embedding_dim,
-        hidden_units=config.hidden_units,
-        cell=config.cell,
-        dropout=config.dropout,
-        l2=config.l2,
-        problem_l2=config.problem_l2,
-    )
-    model = dkt_compile(
-        dkt_build(model_config), learning_rate=config.learning_rate, clipnorm=config.clipnorm
-    )
-    n_batches = -(-train.n_windows // config.batch_size)
-    normalizer = max(train.n_targets / max(n_batches, 1), 1.0)
+    attempts = float(data["train"].n_attempts)
     best, best_weights, stale, seconds_total, epochs = -math.inf, model.get_weights(), 0, 0.0, 0
     epoch_seconds: list[float] = []
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
-        for rows, steps in length_batches(train.lengths, batch_size=config.batch_size, rng=rng):
-            steps = min(steps, train.labels.shape[1])
-            inputs = train.model_inputs(rows, steps, problems=config.use_problems)
-            inputs["initial_state"] = np.zeros((len(rows), model_config.state_size), np.float32)
-            labels = train.labels[rows, :steps]
-            model.train_on_batch(
-                inputs, np.maximum(labels, 0.0), sample_weight=(labels >= 0) / normalizer
-            )
+        loop.epoch()
         seconds = time.perf_counter() - started
         seconds_total += seconds
         epoch_seconds.append(seconds)
@@ -363,7 +387,7 @@ def run_legacy(data: dict[str, Any], config: Any, label: str) -> dict[str, Any]:
         validation_auc = _windowed_auc(model, validation)
         print(
             f"    {label} epoch {epoch}: windowed val_auc {validation_auc:.4f} {seconds:.1f}s "
-            f"{train.lengths.sum() / seconds:.0f} int/s",
+            f"{attempts / seconds:.0f} int/s",
             flush=True,
         )
         if validation_auc > best:
@@ -378,13 +402,101 @@ def run_legacy(data: dict[str, Any], config: Any, label: str) -> dict[str, Any]:
         {
             "seconds_per_epoch": seconds_total / max(epochs, 1),
             "epoch_seconds": epoch_seconds,
-            "interactions_per_s": float(train.lengths.sum()) * epochs / seconds_total,
+            # The same attempt count as the product's (all training attempts), for the ratio.
+            "interactions_per_s": attempts * epochs / seconds_total,
             "epochs_run": epochs,
             "validation_auc": best,
             "peak_rss_mib": peak_rss_mib(),
         }
     )
     return result
+
+
+def run_throughput(data: dict[str, Any], config: Any, epochs: int, label: str) -> dict[str, Any]:
+    """Epochs of the product's ``fit`` (TBPTT, state carry) and of :class:`LegacyLoop`, interleaved.
+
+    Both train the same learners in one process; each round runs one epoch of each, in turns
+    (fit first in odd rounds, the old loop first in even ones) so that a change of load hits
+    both. Every epoch is timed in wall and CPU seconds (``time.process_time``: all threads of
+    the process, so less moved by other jobs than wall time); the product's epoch includes its
+    state carry, not ``fit``'s per-call setup. Ratios are per round (old seconds / fit
+    seconds for the same attempts), summarised by the median of rounds 2.. (round 1 traces).
+    """
+    import keras
+
+    from adaptive.ml.training import fit_prepare
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            self.wall = time.perf_counter() - self.wall
+            self.cpu = time.process_time() - self.cpu
+
+    parts = fit_prepare(data["train"], None, config=config)
+    legacy = LegacyLoop(data["train"], config)
+    timer = Timer()
+    refreshed = False
+    attempts = data["train"].n_attempts
+    rounds: list[dict[str, float]] = []
+
+    def fit_epoch() -> tuple[float, float]:
+        nonlocal refreshed
+        if refreshed:  # the state carry before the first epoch only, as in one fit call
+            parts.carried.on_train_begin = lambda logs=None: None  # type: ignore[method-assign]
+        parts.training_model.fit(
+            parts.dataset, epochs=1, callbacks=[parts.carried, timer], verbose=0
+        )
+        refreshed = True
+        return timer.wall, timer.cpu
+
+    def legacy_epoch() -> tuple[float, float]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        legacy.epoch()
+        return time.perf_counter() - wall, time.process_time() - cpu
+
+    for number in range(1, epochs + 1):
+        load = os.getloadavg()[0]
+        if number % 2:
+            fit_wall, fit_cpu = fit_epoch()
+            old_wall, old_cpu = legacy_epoch()
+        else:
+            old_wall, old_cpu = legacy_epoch()
+            fit_wall, fit_cpu = fit_epoch()
+        rounds.append(
+            {
+                "round": number,
+                "fit_seconds": fit_wall,
+                "fit_cpu_seconds": fit_cpu,
+                "state_seconds": parts.carried.history[-1]["state_seconds"],
+                "legacy_seconds": old_wall,
+                "legacy_cpu_seconds": old_cpu,
+                "ratio_wall": old_wall / fit_wall,
+                "ratio_cpu": old_cpu / fit_cpu,
+                "load_1min_before": load,
+            }
+        )
+        r = rounds[-1]
+        print(
+            f"    {label} round {number}: fit {fit_wall:.1f}s ({fit_cpu:.1f} cpu-s, carry "
+            f"{r['state_seconds']:.1f}s) {attempts / fit_wall:.0f} att/s | old loop "
+            f"{old_wall:.1f}s ({old_cpu:.1f} cpu-s) {attempts / old_wall:.0f} att/s | ratio "
+            f"wall {r['ratio_wall']:.2f} cpu {r['ratio_cpu']:.2f} | load {load:.1f}",
+            flush=True,
+        )
+    later = rounds[1:] or rounds
+    return {
+        "rounds": rounds,
+        "attempts": attempts,
+        "median_ratio_wall": float(np.median([r["ratio_wall"] for r in later])),
+        "median_ratio_cpu": float(np.median([r["ratio_cpu"] for r in later])),
+        "fit_attempts_per_s_median": float(np.median([attempts / r["fit_seconds"] for r in later])),
+        "legacy_attempts_per_s_median": float(
+            np.median([attempts / r["legacy_seconds"] for r in later])
+        ),
+        "load_1min": [r["load_1min_before"] for r in rounds],
+    }
 
 
 def run_dktplus(
@@ -503,6 +615,12 @@ def main() -> None:
         help="NAME=PATH of a long-format file (repeatable), or demo=simulated:N",
     )
     parser.add_argument("--quick", action="store_true", help="one fold, at most 5 epochs")
+    parser.add_argument(
+        "--throughput",
+        action="store_true",
+        help="throughput only: --epochs rounds of one fit epoch and one old-loop epoch, "
+        "interleaved, on the first fold (no evaluation); writes kt_quality_throughput.json",
+    )
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=30, help="a ceiling: early stopping ends")
     parser.add_argument("--patience", type=int, default=3)
@@ -520,10 +638,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--pykt-python", default=DEFAULT_PYKT_PYTHON)
     parser.add_argument("--pykt-timeout", type=int, default=3600)
-    parser.add_argument(
-        "--output", type=Path, default=REPO_ROOT / "bench" / "results" / "kt_quality.json"
-    )
+    parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args()
+    if args.output is None:
+        name = "kt_quality_throughput.json" if args.throughput else "kt_quality.json"
+        args.output = REPO_ROOT / "bench" / "results" / name
+    if args.throughput:
+        args.folds = 1
     if args.quick:
         args.folds, args.epochs = 1, min(args.epochs, 5)
 
@@ -551,6 +672,7 @@ def main() -> None:
         "lstm": TrainConfig(cell="lstm", **base),
     }
     results: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    figures: dict[str, Any] = {}
     data_info: dict[str, dict[str, Any]] = {}
     started = time.perf_counter()
     for dataset, path in parse_datasets(args):
@@ -577,12 +699,32 @@ def main() -> None:
             data: dict[str, Any] = {
                 name: sequences_subset(sequences, ids) for name, ids in split.items()
             }
-            data["test_windows"] = windows_build(data["test"])
             print(
                 f"  fold {fold}: learners train {len(split['train'])} / validation "
                 f"{len(split['validation'])} / test {len(split['test'])}",
                 flush=True,
             )
+            if args.throughput:
+                outcome = run_throughput(data, configs["gru"], args.epochs, dataset)
+                results[dataset]["throughput"] = [outcome]
+                figures[f"{dataset}.throughput_ratio_median_round_wall"] = outcome[
+                    "median_ratio_wall"
+                ]
+                figures[f"{dataset}.throughput_ratio_median_round_cpu"] = outcome[
+                    "median_ratio_cpu"
+                ]
+                o = outcome
+                print(
+                    f"{dataset}: training throughput fit (TBPTT + state carry) / old loop, "
+                    f"median of rounds 2-{args.epochs}: wall {o['median_ratio_wall']:.2f}, "
+                    f"CPU {o['median_ratio_cpu']:.2f} (attempts/s "
+                    f"{o['fit_attempts_per_s_median']:.0f} vs "
+                    f"{o['legacy_attempts_per_s_median']:.0f}; load "
+                    f"{min(o['load_1min']):.1f}-{max(o['load_1min']):.1f})",
+                    flush=True,
+                )
+                continue
+            data["test_windows"] = windows_build(data["test"])
             for model in models:
                 if model == "gru_problems" and sequences.problems is None:
                     continue
@@ -605,7 +747,6 @@ def main() -> None:
                 results[dataset].setdefault(model, []).append(outcome)
                 print(f"    {model}: {json.dumps(outcome, default=float)[:600]}", flush=True)
 
-    figures: dict[str, Any] = {}
     header = (
         f"{'dataset':<11} {'model':<22} {'windowed AUC':>12} {'served AUC':>10} "
         f"{'95% CI':>15} {'right↓':>7} {'wrong↑':>7} {'w1':>7} {'w2':>8} {'others':>7} "
@@ -616,6 +757,8 @@ def main() -> None:
     print("-" * len(header))
     for dataset, by_model in results.items():
         for model, runs in by_model.items():
+            if model == "throughput":
+                continue
 
             def pick(run: dict, *keys: str) -> float:
                 value: Any = run

@@ -146,6 +146,22 @@ class Windows:
             inputs["target_problems"] = self.target_problems[selected, time]
         return inputs
 
+    def batch(
+        self, rows: np.ndarray, steps: int, *, problems: bool = True
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Model inputs and labels of some rows, ``steps`` long (as :meth:`ChunkPlan.batch`)."""
+        return self.model_inputs(rows, steps, problems=problems), self.labels[rows, :steps]
+
+    @property
+    def window(self) -> int:
+        """Length of a row."""
+        return int(self.labels.shape[1])
+
+    def target_rate(self) -> float:
+        """Share of right answers among the targets (for class weights)."""
+        targets = self.labels[self.labels >= 0]
+        return float(targets.mean()) if targets.size else 0.0
+
 
 def _skill_matrix(skills: Sequence[Any] | np.ndarray, n_skills: int) -> np.ndarray:
     """Turn ragged skill lists (or a padded array) into ``(n, max_skills)`` with -1 padding.
@@ -427,6 +443,29 @@ def windows_build(
     return _cut(sequences, window=window, min_length=min_length, carry=False)
 
 
+def window_spans(
+    sequences: SequenceSet,
+    *,
+    window: int = DEFAULT_WINDOW,
+    min_length: int = DEFAULT_MIN_LENGTH,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows of :func:`windows_build` as spans of the sequences' flat arrays, without the
+    padded arrays: ``(starts, lengths, learner_index)``, int64, one entry per window, same order.
+    """
+    lengths = sequences.lengths
+    n_chunks = -(-lengths // window)
+    learner = np.repeat(np.arange(len(lengths)), n_chunks)
+    number = np.arange(n_chunks.sum()) - np.repeat(np.cumsum(n_chunks) - n_chunks, n_chunks)
+    start = sequences.offsets[learner] + number * window
+    length = np.minimum(window, sequences.offsets[learner + 1] - start)
+    kept = length >= min_length
+    return (
+        start[kept].astype(np.int64),
+        length[kept].astype(np.int64),
+        learner[kept].astype(np.int64),
+    )
+
+
 def chunks_build(sequences: SequenceSet, *, window: int = DEFAULT_WINDOW) -> Windows:
     """Cut every sequence into consecutive chunks whose recurrent state continues the previous one.
 
@@ -438,6 +477,96 @@ def chunks_build(sequences: SequenceSet, *, window: int = DEFAULT_WINDOW) -> Win
     A learner's last chunk is dropped only when it holds one attempt and so no target.
     """
     return _cut(sequences, window=window, min_length=1, carry=True)
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    """The chunks of :func:`chunks_build` as offsets into a :class:`SequenceSet`, padded per batch.
+
+    Holds one start, length and learner end per chunk and the flat arrays of the sequences, so
+    its memory is ``O(chunks)`` above the sequences; :meth:`batch` builds the padded arrays of
+    the rows asked for only, in the layout of :class:`Windows` (equal to ``chunks_build``'s rows).
+    ``chunks_build`` materialises every chunk at full window length instead: about 20 bytes per
+    padded cell, which at 20 M attempts in 50-attempt histories is over a GB of mostly padding.
+    """
+
+    sequences: SequenceSet
+    window: int
+    starts: np.ndarray  # (n,) int64: step of the chunk's first attempt in the sequences
+    lengths: np.ndarray  # (n,) int32: attempts in the chunk
+    ends: np.ndarray  # (n,) int64: end of the chunk's learner (one past its last step)
+    learner_index: np.ndarray  # (n,) int64: row of SequenceSet.learner_ids
+    chunk_index: np.ndarray  # (n,) int64: the chunk's position within its learner's history
+
+    @property
+    def n_windows(self) -> int:
+        """Number of chunks."""
+        return len(self.starts)
+
+    @property
+    def n_skills(self) -> int:
+        """Size of the skill vocabulary."""
+        return self.sequences.n_skills
+
+    @property
+    def n_targets(self) -> int:
+        """Number of scored next-step predictions: every attempt but each learner's first."""
+        return int(np.minimum(self.lengths, self.ends - self.starts - 1).sum())
+
+    def target_rate(self) -> float:
+        """Share of right answers among the targets (for class weights)."""
+        first = self.sequences.offsets[:-1][self.sequences.lengths > 0]
+        correct = self.sequences.correct
+        total = int(correct.sum(dtype=np.int64)) - int(correct[first].sum(dtype=np.int64))
+        return total / max(self.n_targets, 1)
+
+    def batch(
+        self, rows: np.ndarray, steps: int, *, problems: bool = True
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Model inputs and labels (``-1`` = no target) of the given chunks, ``steps`` long."""
+        rows = np.asarray(rows)
+        sequences = self.sequences
+        position = np.arange(steps)
+        length, start, end = self.lengths[rows], self.starts[rows], self.ends[rows]
+        valid = position < length[:, None]
+        step = np.where(valid, start[:, None] + position, 0)
+        has_next = valid & (step + 1 < end[:, None])
+        after = np.where(has_next, step + 1, 0)
+        skills, correct = sequences.skills, sequences.correct
+        interactions = encode_interactions(skills[step], correct[step], sequences.n_skills)
+        interactions[~valid] = 0
+        target_skills = np.where(has_next[..., None] & (skills[after] >= 0), skills[after] + 1, 0)
+        labels = np.where(has_next, correct[after], -1).astype(np.float32)
+        inputs = {
+            "interactions": interactions,
+            "target_skills": target_skills.astype(np.int32),
+        }
+        if problems and sequences.problems is not None:
+            inputs["problems"] = np.where(valid, sequences.problems[step], 0).astype(np.int32)
+            inputs["target_problems"] = np.where(has_next, sequences.problems[after], 0).astype(
+                np.int32
+            )
+        return inputs, labels
+
+
+def chunks_plan(sequences: SequenceSet, *, window: int = DEFAULT_WINDOW) -> ChunkPlan:
+    """The chunks of :func:`chunks_build` (same rows, same order), built per batch on demand."""
+    lengths = sequences.lengths
+    n_chunks = -(-lengths // window)
+    learner = np.repeat(np.arange(len(lengths)), n_chunks)
+    number = np.arange(n_chunks.sum()) - np.repeat(np.cumsum(n_chunks) - n_chunks, n_chunks)
+    start = sequences.offsets[learner] + number * window
+    end = sequences.offsets[learner + 1]
+    kept = start + 1 < end
+    return ChunkPlan(
+        sequences=sequences,
+        window=window,
+        starts=start[kept].astype(np.int64),
+        lengths=np.minimum(window, end - start)[kept].astype(np.int32),
+        ends=end[kept].astype(np.int64),
+        learner_index=learner[kept].astype(np.int64),
+        chunk_index=number[kept].astype(np.int64),
+    )
 
 
 def _cut(sequences: SequenceSet, *, window: int, min_length: int, carry: bool) -> Windows:

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from adaptive.exceptions import ModelVersionStateError, TrainingDataError
 from adaptive.ml import metrics as kt_metrics
-from adaptive.ml.bkt import BKTParams, bkt_fit, bkt_predict_sequences
+from adaptive.ml.bkt import BKTParams, bkt_fit_windows, bkt_predict_sequences
 from adaptive.ml.inference import windows_predict
 from adaptive.ml.sequences import SequenceSet, sequences_subset, windows_build
 from adaptive.ml.step import step_weights_export
@@ -177,7 +177,8 @@ def model_version_train(
         timings["export_seconds"] = time.perf_counter() - started
         _progress(run, on_progress, "train", counts=counts)
         train_started = time.perf_counter()
-        bkt_params = bkt_fit(windows_build(subsets["train"]))
+        # Windows as spans of the training sequences: memory bounded by one batch of attempts.
+        bkt_params = bkt_fit_windows(subsets["train"])
         bkt_candidate = _Candidate(
             "bkt",
             ModelVersion.Kind.BKT,

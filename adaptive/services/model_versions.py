@@ -38,8 +38,8 @@ from adaptive.ml.artifacts import (
     artifact_save,
     artifact_verify,
 )
-from adaptive.ml.bkt import BKTParams, bkt_fit, bkt_predict_sequences
-from adaptive.ml.sequences import SequenceSet, windows_build
+from adaptive.ml.bkt import BKTParams, bkt_fit_windows, bkt_predict_sequences
+from adaptive.ml.sequences import SequenceSet
 from adaptive.ml.step import sequences_replay
 from adaptive.models import ModelVersion
 from adaptive.services.model_export import (
@@ -352,7 +352,7 @@ def _bkt_baseline_score(
 ) -> Scored:
     vocabulary = [int(s) for s in candidate.skill_vocabulary]
     train = export.sequences(skill_vocabulary=vocabulary, learner_ids=split.train)
-    params = bkt_fit(windows_build(train))
+    params = bkt_fit_windows(train)
     holdout = export.sequences(skill_vocabulary=vocabulary, learner_ids=split.holdout)
     return served_score(holdout, bkt=params)
 

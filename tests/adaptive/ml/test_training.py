@@ -7,9 +7,15 @@ import pytest
 from adaptive.ml import metrics
 from adaptive.ml.bkt import BKTParams
 from adaptive.ml.consistency import consistency_figures
-from adaptive.ml.dkt import DKTConfig, dkt_build, dkt_state_model
+from adaptive.ml.dkt import DKTConfig, dkt_build, dkt_compile, dkt_state_model, dkt_training_model
 from adaptive.ml.inference import _history_batch
-from adaptive.ml.sequences import SequenceSet, chunks_build, sequences_build, sequences_subset
+from adaptive.ml.sequences import (
+    SequenceSet,
+    chunks_build,
+    chunks_plan,
+    sequences_build,
+    sequences_subset,
+)
 from adaptive.ml.step import sequences_replay, state_replay, step_weights_export
 from adaptive.ml.training import (
     CarriedState,
@@ -256,7 +262,7 @@ def test_fit_traces_the_train_step_once_whatever_the_batch_lengths():
     assert len(result.history) == 2
     compiled = [
         cell.cell_contents
-        for cell in result.model.train_function.__closure__ or ()
+        for cell in result.training_model.train_function.__closure__ or ()
         if hasattr(cell.cell_contents, "experimental_get_tracing_count")
     ]
     assert compiled
@@ -275,3 +281,69 @@ def test_the_replays_run_the_blas_pool_on_one_thread():
     with blas_single_thread():
         assert blas_threads() == {1}
     assert blas_threads() == before
+
+
+def test_the_lazy_chunk_plan_builds_exactly_the_materialised_chunks():
+    # given learners of many lengths with multi-skill attempts and problems
+    sequences = varied_sequences()
+    eager = chunks_build(sequences, window=20)
+    # when the same chunks are planned as offsets and padded batch by batch
+    plan = chunks_plan(sequences, window=20)
+    # then rows, lengths, learners, chunk numbers and targets are the same
+    assert plan.n_windows == eager.n_windows
+    for name in ("lengths", "learner_index", "chunk_index"):
+        np.testing.assert_array_equal(getattr(plan, name), getattr(eager, name))
+    assert plan.n_targets == eager.n_targets
+    assert plan.target_rate() == pytest.approx(eager.target_rate())
+    # and any batch of rows, cut to any length, equals the materialised arrays
+    rng = np.random.default_rng(0)
+    for steps in (20, 13, 1):
+        rows = rng.choice(eager.n_windows, size=9, replace=False)
+        inputs, labels = plan.batch(rows, steps, problems=True)
+        expected_inputs, expected_labels = eager.batch(rows, steps, problems=True)
+        np.testing.assert_array_equal(labels, expected_labels)
+        assert inputs.keys() == expected_inputs.keys()
+        for name, array in inputs.items():
+            np.testing.assert_array_equal(array, expected_inputs[name], err_msg=name)
+            assert array.dtype == expected_inputs[name].dtype
+    # and the dataset feeds the same batches from either form
+    lazy = ChunkBatches(plan, batch_size=8, seed=3, problems=True, state_size=6)
+    materialised = ChunkBatches(eager, batch_size=8, seed=3, problems=True, state_size=6)
+    for index in range(len(lazy)):
+        for got, want in zip(lazy[index], materialised[index], strict=True):
+            if isinstance(got, dict):
+                for name in got:
+                    np.testing.assert_array_equal(got[name], want[name])
+            else:
+                np.testing.assert_array_equal(got, want)
+
+
+def test_the_unmasked_training_twin_takes_the_masked_models_training_step(
+    long_sequences: SequenceSet,
+):
+    # given two identical masked models (no dropout, so a step is deterministic)
+    config = DKTConfig(
+        n_skills=N_SKILLS, n_problems=N_PROBLEMS, embedding_dim=4, hidden_units=6, dropout=0.0
+    )
+    masked = dkt_build(config)
+    served = dkt_build(config)
+    served.set_weights(masked.get_weights())
+    twin = dkt_training_model(served)
+    dkt_compile(masked, learning_rate=0.05)
+    dkt_compile(twin, learning_rate=0.05)
+    # and a post-padded batch of chunks of different lengths, padding weighing nothing
+    dataset = ChunkBatches(
+        chunks_plan(long_sequences, window=10), batch_size=16, seed=0, problems=True, state_size=6
+    )
+    inputs, labels, weights = dataset[0]
+    inputs["interactions"][:5, 6:] = 0  # five rows end early: padding after step 6
+    weights[:5, 5:] = 0.0
+    # when each takes one training step on it
+    loss_masked = masked.train_on_batch(inputs, labels, sample_weight=weights)
+    loss_twin = twin.train_on_batch(inputs, labels, sample_weight=weights)
+    # then the loss and the updated weights are the same, and the served model has them
+    assert float(np.asarray(loss_twin)) == pytest.approx(float(np.asarray(loss_masked)), rel=1e-5)
+    for got, want in zip(served.get_weights(), masked.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    # while the twin's recurrent layer really runs unmasked (padded outputs are not held)
+    assert "step_mask" not in {layer.name for layer in twin.layers}
