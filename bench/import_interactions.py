@@ -201,6 +201,7 @@ def streaming_main(args: argparse.Namespace) -> None:
     from scale import csv_write
 
     sizes = [int(size) for size in args.synthetic.split(",")]
+    variants = args.variants.split(",")
     template = f"{args.database}_template"
     databases = {variant: f"{args.database}_{variant}" for variant in ("before", "now")}
     load_at_start = os.getloadavg()
@@ -218,9 +219,10 @@ def streaming_main(args: argparse.Namespace) -> None:
     try:
         for index, size in enumerate(sizes):
             path = work / f"synthetic-{size}.csv.gz"
-            learners = max(size // 50, 1)
-            rows = csv_write(path, learners, 50, 200, seed=size)
+            learners = args.learners or max(size // 50, 1)
+            rows = csv_write(path, learners, max(size // learners, 1), 200, seed=size)
             order = ("before", "now") if index % 2 == 0 else ("now", "before")
+            order = tuple(variant for variant in order if variant in variants)
             figures: dict = {"target_rows": size, "rows": rows, "learners": learners}
             for variant in order:
                 database = databases[variant]
@@ -237,6 +239,10 @@ def streaming_main(args: argparse.Namespace) -> None:
                         raise SystemExit("The re-import added attempts")
                     if _checksum(url) != figures["now"]["checksum"]:
                         raise SystemExit("The re-import changed the attempts")
+            if len(variants) < 2:
+                runs.append(figures)
+                path.unlink()
+                continue
             figures["same_attempts"] = figures["before"]["checksum"] == figures["now"]["checksum"]
             if not figures["same_attempts"]:
                 raise SystemExit(f"Different attempts at {size:,} rows: {figures}")
@@ -259,6 +265,8 @@ def streaming_main(args: argparse.Namespace) -> None:
     )
     for figures in runs:
         for variant in ("before", "now", "now_reimport"):
+            if variant not in figures:
+                continue
             f = figures[variant]
             label = {"now_reimport": "now, re-import"}.get(variant, variant)
             print(
@@ -266,14 +274,17 @@ def streaming_main(args: argparse.Namespace) -> None:
                 f"{f['peak_rss_mb']:>13,.0f}{f['startup_rss_mb']:>13,.0f}"
                 f"{f['load_average_1m']:>6.1f}"
             )
+        if "same_attempts" not in figures:
+            continue
         ratio = figures["now"]["rows_per_s"] / figures["before"]["rows_per_s"]
         memory = figures["before"]["peak_rss_mb"] / figures["now"]["peak_rss_mb"]
         print(
             f"{'':>10}  now / before: {ratio:.2f}x rows/s, {memory:.1f}x less peak RSS; "
             f"same attempts: {figures['same_attempts']}"
         )
-    STREAMING_RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    STREAMING_RESULTS.write_text(
+    results = args.results or STREAMING_RESULTS
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(
         json.dumps(
             {
                 "command": "python bench/import_interactions.py " + " ".join(sys.argv[1:]),
@@ -289,7 +300,7 @@ def streaming_main(args: argparse.Namespace) -> None:
         )
         + "\n"
     )
-    print(f"wrote {STREAMING_RESULTS.relative_to(ROOT)}")
+    print(f"wrote {results}")
 
 
 def main() -> None:
@@ -300,6 +311,11 @@ def main() -> None:
     parser.add_argument("--synthetic", help="comma-separated row counts: now vs before")
     parser.add_argument("--baseline-rev", default=BASELINE_REV)
     parser.add_argument("--database", default="pathwise_bench_import")
+    parser.add_argument(
+        "--learners", type=int, help="with --synthetic: this many learners at every size"
+    )
+    parser.add_argument("--variants", default="before,now", help="with --synthetic")
+    parser.add_argument("--results", type=Path, help="with --synthetic: the JSON file to write")
     parser.add_argument("--child", choices=["before", "now"])
     args = parser.parse_args()
     if args.child:

@@ -577,20 +577,25 @@ def interactions_import(
     now = timezone.now()
     # One unusable-password marker for all: these accounts never sign in.
     unusable = make_password(None)
-    User.objects.bulk_create(
-        (
-            User(
-                username=username,
-                password=unusable,
-                role=User.Role.STUDENT,
-                date_joined=now,
-                is_active=True,
-                import_source=source,
-            )
-            for username in new_usernames
-        ),
-        batch_size=batch_size,
-    )
+    # Model instances a chunk at a time: bulk_create holds every object it is given.
+    created_users = 0
+    for username_chunk in _chunks(new_usernames, batch_size):
+        User.objects.bulk_create(
+            [
+                User(
+                    username=username,
+                    password=unusable,
+                    role=User.Role.STUDENT,
+                    date_joined=now,
+                    is_active=True,
+                    import_source=source,
+                )
+                for username in username_chunk
+            ]
+        )
+        created_users += len(username_chunk)
+        if created_users < len(new_usernames):
+            report("users", len(user_ids) + created_users, len(wanted))
     if new_usernames:
         user_ids = dict(same_prefix.filter(import_source=source).values_list("username", "pk"))
     report("users", len(wanted), len(wanted))
@@ -649,17 +654,23 @@ def interactions_import(
 
     # Enrolments ---------------------------------------------------------------------------------
     enrolled = set(Enrollment.objects.filter(course=course).values_list("user_id", flat=True))
-    new_enrollments = [
-        Enrollment(
-            user_id=user_ids[source_username(source, user)],
-            course=course,
-            status=Enrollment.Status.ACTIVE,
-            enrolled_at=ORDER_EPOCH + timedelta(seconds=order),
-        )
+    not_enrolled = [
+        (user_ids[source_username(source, user)], order)
         for user, order in sorted(summary.first_order.items())
         if user_ids[source_username(source, user)] not in enrolled
     ]
-    Enrollment.objects.bulk_create(new_enrollments, batch_size=batch_size)
+    for enrollment_chunk in _chunks(not_enrolled, batch_size):
+        Enrollment.objects.bulk_create(
+            [
+                Enrollment(
+                    user_id=user_id,
+                    course=course,
+                    status=Enrollment.Status.ACTIVE,
+                    enrolled_at=ORDER_EPOCH + timedelta(seconds=order),
+                )
+                for user_id, order in enrollment_chunk
+            ]
+        )
     del user_ids, exercise_ids, enrolled
 
     # Attempts: from the staging table, joined to the ids just made ------------------------------
@@ -681,7 +692,7 @@ def interactions_import(
         skills_created=len(new_skill_keys),
         exercises_created=len(new_problems),
         attempts_created=attempts_created,
-        enrollments_created=len(new_enrollments),
+        enrollments_created=len(not_enrolled),
         source=source,
         problems=len(problem_skills),
         multi_skill_problems=sum(1 for skills in problem_skills.values() if len(skills) > 1),
