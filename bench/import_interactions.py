@@ -200,7 +200,8 @@ def streaming_main(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from scale import csv_write
 
-    sizes = [int(size) for size in args.synthetic.split(",")]
+    # A size is a row count to generate, or the path of an existing CSV to import as it is.
+    sizes = [entry if not entry.isdigit() else int(entry) for entry in args.synthetic.split(",")]
     variants = args.variants.split(",")
     template = f"{args.database}_template"
     databases = {variant: f"{args.database}_{variant}" for variant in ("before", "now")}
@@ -218,9 +219,14 @@ def streaming_main(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="pathwise-import-bench-"))
     try:
         for index, size in enumerate(sizes):
-            path = work / f"synthetic-{size}.csv.gz"
-            learners = args.learners or max(size // 50, 1)
-            rows = csv_write(path, learners, max(size // learners, 1), 200, seed=size)
+            label = size if isinstance(size, str) else f"{size:,} rows"
+            if isinstance(size, str):
+                path = Path(size)
+                learners = rows = 0
+            else:
+                path = work / f"synthetic-{size}.csv.gz"
+                learners = args.learners or max(size // 50, 1)
+                rows = csv_write(path, learners, max(size // learners, 1), 200, seed=size)
             order = ("before", "now") if index % 2 == 0 else ("now", "before")
             order = tuple(variant for variant in order if variant in variants)
             figures: dict = {"target_rows": size, "rows": rows, "learners": learners}
@@ -229,25 +235,30 @@ def streaming_main(args: argparse.Namespace) -> None:
                 _admin_sql(args.server, f'DROP DATABASE IF EXISTS "{database}"')
                 _admin_sql(args.server, f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
                 url = f"{args.server}/{database}"
-                print(f"  {size:,} rows: {variant}...", file=sys.stderr, flush=True)
+                print(f"  {label}: {variant}...", file=sys.stderr, flush=True)
                 figures[variant] = _child_run(variant, path, url, args.baseline_rev)
                 figures[variant]["checksum"] = _checksum(url)
                 if variant == "now":
-                    print(f"  {size:,} rows: now, re-import...", file=sys.stderr, flush=True)
+                    print(f"  {label}: now, re-import...", file=sys.stderr, flush=True)
                     figures["now_reimport"] = _child_run(variant, path, url, args.baseline_rev)
                     if figures["now_reimport"]["attempts_created"] != 0:
                         raise SystemExit("The re-import added attempts")
                     if _checksum(url) != figures["now"]["checksum"]:
                         raise SystemExit("The re-import changed the attempts")
+            figures["rows"] = figures[variants[0]]["rows"]
+            if isinstance(size, str):
+                figures["file"] = path.name
+            elif len(variants) < 2:
+                path.unlink()
             if len(variants) < 2:
                 runs.append(figures)
-                path.unlink()
                 continue
             figures["same_attempts"] = figures["before"]["checksum"] == figures["now"]["checksum"]
             if not figures["same_attempts"]:
-                raise SystemExit(f"Different attempts at {size:,} rows: {figures}")
+                raise SystemExit(f"Different attempts at {label}: {figures}")
             runs.append(figures)
-            path.unlink()
+            if not isinstance(size, str):
+                path.unlink()
     finally:
         for database in (*databases.values(), template):
             _admin_sql(args.server, f'DROP DATABASE IF EXISTS "{database}"')
