@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -131,7 +131,8 @@ def _open_text(path: Path) -> Iterator[tuple[IO[str], IO[bytes]]]:
         raw.seek(0)
         binary: IO[bytes] = raw
         if magic == b"\x1f\x8b":
-            binary = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+            unzipped = stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
+            binary = cast(IO[bytes], unzipped)
         text = stack.enter_context(io.TextIOWrapper(binary, encoding="utf-8-sig", newline=""))
         yield text, raw
 
@@ -551,9 +552,8 @@ def interactions_import(
 
     # Users (keyed by source and id; never an account of another source) -----------------------
     wanted = {source_username(source, user) for user in summary.first_order}
-    too_long = sorted(
-        name for name in wanted if len(name) > User._meta.get_field("username").max_length
-    )
+    username_limit = User._meta.get_field("username").max_length or 0
+    too_long = sorted(name for name in wanted if len(name) > username_limit)
     if too_long:
         raise ImportFormatError(f"The username {too_long[0]!r} would be too long.")
     # Queries below select by prefix or course, never `__in` a huge list (SQLite caps parameters).
