@@ -60,7 +60,7 @@ imports: venv-dev
 types: venv-dev
 	$(PY) -m mypy courses/services.py courses/selectors.py courses/grading.py courses/graph.py \
 	    courses/permissions.py learners/services.py learners/selectors.py \
-	    learners/teaching_services.py config/validation.py config/errors.py config/security.py \
+	    learners/teaching_services.py learners/importers.py config/validation.py config/errors.py config/security.py \
 	    config/storage.py config/parsers.py config/api.py config/schema.py config/hashers.py \
 	    adaptive/services adaptive/selectors.py adaptive/serving.py adaptive/tasks.py \
 	    adaptive/ml_tasks.py adaptive/planning.py adaptive/display.py adaptive/display_store.py \

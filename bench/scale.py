@@ -90,16 +90,16 @@ def csv_write(path: Path, learners: int, attempts: int, skills: int, seed: int) 
     return rows
 
 
-def database_create(server: str) -> str:
+def database_create(server: str, database: str = DATABASE) -> str:
     import psycopg2
 
     connection = psycopg2.connect(f"{server}/postgres")
     connection.autocommit = True  # CREATE / DROP DATABASE refuse to run in a transaction
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
+        cursor.execute(f"DROP DATABASE IF EXISTS {database}")
+        cursor.execute(f"CREATE DATABASE {database}")
     connection.close()
-    return f"{server}/{DATABASE}"
+    return f"{server}/{database}"
 
 
 def child_run(arguments: list[str], url: str, models: Path) -> tuple[float, float, str]:
@@ -199,7 +199,7 @@ def stage_refresh(course_slug: str) -> dict:
 
 
 def size_run(learners: int, args: argparse.Namespace, work: Path) -> dict:
-    url = database_create(args.server)
+    url = database_create(args.server, args.database)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"],
         cwd=ROOT,
@@ -259,6 +259,11 @@ def main() -> None:
     parser.add_argument("--skills", type=int, default=200)
     parser.add_argument("--project", type=int, default=1_000_000, help="learners to project to")
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help="name of the throwaway database (dropped and created for each size)",
+    )
     parser.add_argument("--child", choices=["export", "training", "refresh"])
     args = parser.parse_args()
     if args.child:

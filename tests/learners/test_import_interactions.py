@@ -1,6 +1,7 @@
 """`manage.py import_interactions`: bulk, idempotent, and all-or-nothing on a malformed row."""
 
 import gzip
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -8,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from courses.models import Course, Exercise, Skill
+from learners.importers import ORDER_EPOCH
 from learners.models import Attempt, Enrollment, User
 from tests.factories import UserFactory
 
@@ -207,3 +209,108 @@ def test_the_source_is_required(tmp_path):
         call_command(
             "import_interactions", str(_write(tmp_path, AKT_ROWS)), "--format", "assistments"
         )
+
+
+# The file is streamed: rows are staged a chunk (--batch-size rows) at a time, so these tests use
+# chunks of two rows to put a problem after rows that were already staged.
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "message"),
+    [
+        ("2,2,10,1,maybe,2", "line 8: correct must be 0 or 1"),
+        ("2,0,14,1,1,2", "line 8: user 2 already has order 0 (line 6)"),
+        ("2,99999999999,10,1,1,2", "line 8: the order must be at most 10,000,000,000"),
+    ],
+    ids=["bad-correct", "repeated-order", "order-too-large"],
+)
+def test_a_malformed_last_row_after_staged_chunks_writes_nothing(tmp_path, bad_row, message):
+    before = _counts()
+
+    with pytest.raises(CommandError) as error:
+        _import(_write(tmp_path, AKT_ROWS + bad_row + "\n"), "--batch-size", "2")
+
+    assert message in str(error.value)
+    assert _counts() == before
+    assert not Course.objects.filter(slug="assistments").exists()
+
+
+# Learner 1's rows come in two runs, with learner 2's between them.
+INTERLEAVED_ROWS = """\
+user_id,order_id,problem_id,skill_id,correct
+1,0,10,1,1
+1,1,11,1,0
+2,0,10,1,0
+1,2,12,2,1
+2,1,11,1,1
+"""
+
+
+def test_interleaved_learners_are_imported_in_file_order(tmp_path):
+    _import(_write(tmp_path, INTERLEAVED_ROWS), "--batch-size", "2")
+
+    attempts = list(
+        Attempt.objects.order_by("id").values_list(
+            "user__username", "exercise__external_id", "is_correct", "external_id"
+        )
+    )
+    assert attempts == [
+        ("assist-1", "10", True, "assist:1:0"),
+        ("assist-1", "11", False, "assist:1:1"),
+        ("assist-2", "10", False, "assist:2:0"),
+        ("assist-1", "12", True, "assist:1:2"),
+        ("assist-2", "11", True, "assist:2:1"),
+    ]
+    # Order n is n seconds after the epoch, as the previous importer placed it.
+    assert Attempt.objects.get(external_id="assist:1:2").created_at == ORDER_EPOCH + timedelta(
+        seconds=2
+    )
+    assert Enrollment.objects.count() == 2
+
+
+def test_a_repeated_order_across_a_learners_runs_writes_nothing(tmp_path):
+    # Learner 1's second run repeats order 1 of the first run (line 3), far from it.
+    text = INTERLEAVED_ROWS + "1,1,13,2,1\n"
+    before = _counts()
+
+    with pytest.raises(CommandError) as error:
+        _import(_write(tmp_path, text), "--batch-size", "2")
+
+    assert "line 7: user 1 already has order 1 (line 3)" in str(error.value)
+    assert _counts() == before
+
+
+def test_reimport_in_small_chunks_adds_nothing_and_a_longer_file_adds_its_new_rows(tmp_path):
+    _import(_write(tmp_path, AKT_ROWS), "--batch-size", "2")
+    before = _counts()
+    assert before[4] == 5
+
+    again = _import(_write(tmp_path, AKT_ROWS), "--batch-size", "2")
+    longer = _import(
+        _write(tmp_path, AKT_ROWS + "2,2,12,2,0,2\n", "longer.csv"), "--batch-size", "3"
+    )
+
+    assert "0 attempts" in again
+    assert "1 attempts" in longer
+    assert _counts()[4] == 6
+    assert list(Attempt.objects.order_by("id").values_list("external_id", flat=True)) == [
+        "assist:1:0",
+        "assist:1:1",
+        "assist:1:3",
+        "assist:2:0",
+        "assist:2:1",
+        "assist:2:2",
+    ]
+
+
+def test_ids_with_copy_special_characters_are_stored_as_written(tmp_path):
+    # Quoted fields may hold a tab or a backslash, which COPY's text format escapes.
+    text = 'user_id,order_id,problem_id,skill_id,correct\n7,1,"p\\1",s 1,1\n7,2,"p\t2",s 1,0\n'
+
+    _import(_write(tmp_path, text))
+
+    assert sorted(Exercise.objects.values_list("external_id", flat=True)) == ["p\t2", "p\\1"]
+    assert list(Attempt.objects.order_by("id").values_list("exercise__external_id", flat=True)) == [
+        "p\\1",
+        "p\t2",
+    ]

@@ -8,9 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from learners.importers import (
     FORMATS,
     ImportFormatError,
+    LogSummary,
     interactions_import,
-    interactions_read,
-    skill_names_beside,
     source_validate,
 )
 
@@ -20,7 +19,8 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
     help = (
         "Load a long interaction CSV (user, problem, skill, correct, order; gzip accepted) into "
-        "users, skills, exercises and attempts. Idempotent; a malformed row writes nothing."
+        "users, skills, exercises and attempts, streaming it in bounded memory. Idempotent; a "
+        "malformed row writes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,7 +35,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--course", default="assistments", help="slug of the course (created if missing)"
         )
-        parser.add_argument("--batch-size", type=int, default=20000, help="rows per write")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=50000,
+            help="rows per write (a COPY chunk, an insert statement)",
+        )
 
     def _progress(self, stage: str, done: int, total: int) -> None:
         # On a terminal one line is redrawn; in a log every step gets its own line.
@@ -63,26 +68,25 @@ class Command(BaseCommand):
         except ImportFormatError as error:
             raise CommandError(error.message) from error
         started = time.perf_counter()
-        try:
-            log = interactions_read(path, file_format=file_format)
-        except ImportFormatError as error:
-            raise CommandError(f"{path}: {error.message}") from error
-        if not log.skill_names:
-            log.skill_names = skill_names_beside(path)
-        self.stderr.write(
-            f"Read {log.rows:,} rows ({len(log.attempts):,} attempts after merging multi-skill "
-            f"rows) in {time.perf_counter() - started:.1f} s; writing..."
-        )
+
+        def on_read(summary: LogSummary, seconds: float) -> None:
+            self.stderr.write(
+                f"Read {summary.rows:,} rows ({summary.attempts:,} attempts after merging "
+                f"multi-skill rows) in {seconds:.1f} s; writing..."
+            )
+
         try:
             result = interactions_import(
-                log=log,
+                path=path,
+                file_format=file_format,
                 source=source,
                 course_slug=course,
                 batch_size=batch_size,
                 progress=self._progress,
+                on_read=on_read,
             )
         except ImportFormatError as error:
-            raise CommandError(error.message) from error
+            raise CommandError(f"{path}: {error.message}") from error
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported into course {result.course.slug!r} in "
