@@ -433,6 +433,16 @@ def main() -> None:
     baseline_seconds = time.perf_counter() - started
     baseline_rate = len(sample) / baseline_seconds
 
+    def analyze() -> None:
+        # What autovacuum's ANALYZE does on a live database between two refreshes. This
+        # machine's PostgreSQL runs with autovacuum off: without it the tables the variants
+        # rewrite keep the statistics of when they were empty, and a plan cached on them in
+        # this process (the foreign-key check of every path step against its path, prepared
+        # while the baseline wrote its first path) scans the whole table for every row: the
+        # one-process variants then measure that, not the refresh.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
     def progress(done: int, total: int) -> None:
         if done % (args.chunk_size * 10) == 0 or done == total:
             print(f"  refreshed {done:>7,}/{total:,}", file=sys.stderr)
@@ -441,11 +451,13 @@ def main() -> None:
     #    into the display state. 2. Today's design, then 3. the new one, after a promotion: what
     #    each learner is shown is current (the usual case), so only the model's side is redone.
     print("First refresh (every attempt folded into what is shown)...", file=sys.stderr)
+    analyze()
     first = refresh_timed(course.pk, args.chunk_size, legacy=False, progress=progress)
     results = [("first refresh (folds all)", first)]
     legacy = None
     if not args.no_legacy:
         legacy_table_create()
+        analyze()
         print("Today's design (rows per skill, ORM histories)...", file=sys.stderr)
         legacy = refresh_timed(
             course.pk,
@@ -456,6 +468,7 @@ def main() -> None:
         )
         results.append(("today's design, promotion", legacy))
     print("New design (a mastery vector per learner)...", file=sys.stderr)
+    analyze()
     bkt = refresh_timed(course.pk, args.chunk_size, legacy=False, progress=progress)
     results.append(("new design, promotion", bkt))
     fanned = []
@@ -463,6 +476,7 @@ def main() -> None:
         from path_refresh_workers import measure_workers
 
         print(f"Fan-out over {count} worker process(es)...", file=sys.stderr)
+        analyze()
         fanned.append(measure_workers(course.pk, count, args.chunk_size))
     if args.gru:
         register_gru(course, skills, exercises)

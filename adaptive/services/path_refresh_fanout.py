@@ -49,7 +49,11 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from adaptive.models import PathRefresh, PathRefreshChunk, TrainingRun
 from adaptive.services.class_summary import class_summary_schedule
-from adaptive.services.learning_paths import course_graph_load, path_refresh_chunk
+from adaptive.services.learning_paths import (
+    course_graph_load,
+    path_refresh_chunk,
+    refresh_tables_analyze,
+)
 from adaptive.serving import runtime_for_course
 from courses.models import Course, Skill
 from learners.models import Enrollment
@@ -116,6 +120,8 @@ def path_refreshes_start(
     """Start a fanned-out refresh of every path of each course; the chunk tasks leave after
     commit. A running refresh of a course is superseded by the new one."""
     refreshes = []
+    if course_ids:
+        refresh_tables_analyze()
     for course_id in course_ids:
         size = chunk_size or path_refresh_chunk_size(course_id=course_id)
         # The split and the artifact check read a lot; neither needs the lock, so both run first.
