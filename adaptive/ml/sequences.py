@@ -452,12 +452,8 @@ def window_spans(
     """The rows of :func:`windows_build` as spans of the sequences' flat arrays, without the
     padded arrays: ``(starts, lengths, learner_index)``, int64, one entry per window, same order.
     """
-    lengths = sequences.lengths
-    n_chunks = -(-lengths // window)
-    learner = np.repeat(np.arange(len(lengths)), n_chunks)
-    number = np.arange(n_chunks.sum()) - np.repeat(np.cumsum(n_chunks) - n_chunks, n_chunks)
-    start = sequences.offsets[learner] + number * window
-    length = np.minimum(window, sequences.offsets[learner + 1] - start)
+    learner, _number, start, end = _chunk_layout(sequences, window)
+    length = np.minimum(window, end - start)
     kept = length >= min_length
     return (
         start[kept].astype(np.int64),
@@ -551,12 +547,7 @@ class ChunkPlan:
 
 def chunks_plan(sequences: SequenceSet, *, window: int = DEFAULT_WINDOW) -> ChunkPlan:
     """The chunks of :func:`chunks_build` (same rows, same order), built per batch on demand."""
-    lengths = sequences.lengths
-    n_chunks = -(-lengths // window)
-    learner = np.repeat(np.arange(len(lengths)), n_chunks)
-    number = np.arange(n_chunks.sum()) - np.repeat(np.cumsum(n_chunks) - n_chunks, n_chunks)
-    start = sequences.offsets[learner] + number * window
-    end = sequences.offsets[learner + 1]
+    learner, number, start, end = _chunk_layout(sequences, window)
     kept = start + 1 < end
     return ChunkPlan(
         sequences=sequences,
@@ -569,14 +560,23 @@ def chunks_plan(sequences: SequenceSet, *, window: int = DEFAULT_WINDOW) -> Chun
     )
 
 
-def _cut(sequences: SequenceSet, *, window: int, min_length: int, carry: bool) -> Windows:
+def _chunk_layout(
+    sequences: SequenceSet, window: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every learner's history cut into consecutive pieces of ``window`` attempts (the last one
+    shorter): (learner index, piece number within the learner, flat start, learner's flat end),
+    one entry per piece, learners in order. Windows, spans and TBPTT chunks all keep a subset."""
     lengths = sequences.lengths
     n_chunks = -(-lengths // window)
-    chunk_learner = np.repeat(np.arange(len(lengths)), n_chunks)
-    chunk_number = np.arange(n_chunks.sum()) - np.repeat(np.cumsum(n_chunks) - n_chunks, n_chunks)
-    chunk_start = sequences.offsets[chunk_learner] + chunk_number * window
-    chunk_length = np.minimum(window, sequences.offsets[chunk_learner + 1] - chunk_start)
-    learner_end = sequences.offsets[chunk_learner + 1]
+    learner = np.repeat(np.arange(len(lengths)), n_chunks)
+    number = np.arange(n_chunks.sum()) - np.repeat(np.cumsum(n_chunks) - n_chunks, n_chunks)
+    start = sequences.offsets[learner] + number * window
+    return learner, number, start, sequences.offsets[learner + 1]
+
+
+def _cut(sequences: SequenceSet, *, window: int, min_length: int, carry: bool) -> Windows:
+    chunk_learner, chunk_number, chunk_start, learner_end = _chunk_layout(sequences, window)
+    chunk_length = np.minimum(window, learner_end - chunk_start)
     # Carried: a chunk has a target unless it is a learner's last one and holds one attempt.
     kept = chunk_start + 1 < learner_end if carry else chunk_length >= min_length
     chunk_learner, chunk_start, chunk_length, chunk_number, learner_end = (
