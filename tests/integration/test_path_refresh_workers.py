@@ -129,15 +129,25 @@ def test_two_workers_share_the_chunks_and_a_chunk_sent_twice_counts_once(start_w
         timeout=30,
         what="both copies of the first chunk to be done",
     )
+    # A worker logs a task's result after the task's transaction commits: the refresh can be
+    # finished in the database a moment before the last chunk's line is in the worker's log.
+    chunk_ids = sorted(refresh.chunks.values_list("pk", flat=True))
+
+    def written_results() -> list[tuple[int, dict]]:
+        return [(n, r) for n, r in chunk_results(*workers) if r["outcome"] == "written"]
+
+    wait_until(
+        lambda: len(written_results()) >= len(chunk_ids),
+        timeout=30,
+        what="every chunk's result in the workers' logs",
+    )
     results = chunk_results(*workers)
     assert sorted(r["outcome"] for _, r in results if r["chunk_id"] == first.pk) == [
         "duplicate",
         "written",
     ]
-    written = [(number, r) for number, r in results if r["outcome"] == "written"]
-    assert sorted(r["chunk_id"] for _, r in written) == sorted(
-        refresh.chunks.values_list("pk", flat=True)
-    )
+    written = written_results()
+    assert sorted(r["chunk_id"] for _, r in written) == chunk_ids
     assert {number for number, _ in written} == {0, 1}
     every_learner_on(course, learner_ids, None)
 
