@@ -624,19 +624,3 @@ def _cut(sequences: SequenceSet, *, window: int, min_length: int, carry: bool) -
         n_problems=sequences.n_problems,
         chunk_index=chunk_number.astype(np.int64) if carry else None,
     )
-
-
-def windows_subset(windows: Windows, rows: np.ndarray) -> Windows:
-    """Return the windows at the given row indices."""
-    return Windows(
-        interactions=windows.interactions[rows],
-        target_skills=windows.target_skills[rows],
-        labels=windows.labels[rows],
-        lengths=windows.lengths[rows],
-        learner_index=windows.learner_index[rows],
-        n_skills=windows.n_skills,
-        problems=None if windows.problems is None else windows.problems[rows],
-        target_problems=None if windows.target_problems is None else windows.target_problems[rows],
-        n_problems=windows.n_problems,
-        chunk_index=None if windows.chunk_index is None else windows.chunk_index[rows],
-    )
